@@ -1,0 +1,1 @@
+"""autograder: grade a class of nnlab submissions with nbgrader."""

@@ -1,0 +1,1 @@
+"""nnlab: neural networks from scratch in numpy."""

@@ -1,0 +1,3 @@
+"""Checks for notebook 00. (to be written)"""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Checks for notebook 01. (to be written)"""
+
+__all__: list[str] = []

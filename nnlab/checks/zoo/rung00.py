@@ -1,0 +1,1 @@
+"""Specimens for the checks of notebook 00. (to be written)"""

@@ -1,0 +1,1 @@
+"""Specimens for the checks of notebook 01. (to be written)"""

@@ -1,0 +1,1 @@
+"""Specimens for the checks of notebook 03. (to be written)"""

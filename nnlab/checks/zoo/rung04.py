@@ -1,0 +1,1 @@
+"""Specimens for the checks of notebook 04. (to be written)"""

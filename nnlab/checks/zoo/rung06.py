@@ -1,0 +1,1 @@
+"""Specimens for the checks of notebook 06. (to be written)"""
