@@ -356,3 +356,17 @@ def describe(arr: np.ndarray, digits: int = 3) -> str:
     shown = ", ".join(f"{v:.{digits}g}" for v in flat[:4])
     more = ", ..." if flat.size > 4 else ""
     return f"shape {arr.shape} [{shown}{more}]"
+
+
+def reference(module: str, name: str) -> tuple:
+    """``(nnlab's reference object,)`` for `forbid=`, or ``()`` when it cannot be imported.
+
+    Lets a check forbid calling the reference while the reference module is still being
+    written, or in an environment where it fails to import.
+    """
+    import importlib
+
+    try:
+        return (getattr(importlib.import_module(module), name),)
+    except (ImportError, AttributeError):
+        return ()
