@@ -85,10 +85,13 @@ def format_problems(data) -> list[str]:
                                          and cell["points"] > 0):
                 problems.append(f"{where}: points must be a positive number, "
                                 f"not {cell['points']!r}")
-            for key in ("defines", "checks"):
-                if key in cell and not (isinstance(cell[key], list) and cell[key]
+            # a test cell may call no check (a hand computation compared in the cell)
+            for key, may_be_empty in (("defines", False), ("checks", True)):
+                if key in cell and not (isinstance(cell[key], list)
+                                        and (cell[key] or may_be_empty)
                                         and all(isinstance(s, str) for s in cell[key])):
-                    problems.append(f"{where}: {key} must be a non-empty list of names")
+                    problems.append(f"{where}: {key} must be a list of names"
+                                    + ("" if may_be_empty else ", not empty"))
             if "hidden" in cell and not isinstance(cell["hidden"], bool):
                 problems.append(f"{where}: hidden must be true or false")
     return problems
@@ -218,7 +221,7 @@ def rubric(manifest: dict) -> str:
             points = cell["points"]
             subtotal += points
             if cell["kind"] == "test":
-                by = ", ".join(f"`{c}`" for c in cell["checks"])
+                by = ", ".join(f"`{c}`" for c in cell["checks"]) or "the cell itself"
                 by += " + hidden tests" if cell["hidden"] else ""
             else:
                 by = "instructor (written answer)"
