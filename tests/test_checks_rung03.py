@@ -1,0 +1,176 @@
+"""The notebook-03 checks against their mutation zoo, and their defences."""
+
+import time
+
+import numpy as np
+import pytest
+
+from nnlab.checks import CheckFailed, check_dense, check_relu, check_tanh
+from nnlab.checks.zoo import load
+from nnlab.checks.zoo import rung03 as zoo
+
+SPECIMENS = [s for s in load() if s.check in
+             ("check_dense", "check_sigmoid_layer", "check_tanh", "check_relu")]
+
+
+def _run(specimen, hidden):
+    from nnlab.checks import REGISTRY
+
+    REGISTRY[specimen.check](specimen.obj, hidden=hidden, **specimen.kwargs)
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("specimen", SPECIMENS, ids=lambda s: f"{s.check}-{s.obj.__name__}")
+def test_zoo(specimen, hidden):
+    if specimen.correct:
+        _run(specimen, hidden)
+        return
+    with pytest.raises(CheckFailed) as info:
+        _run(specimen, hidden)
+    exc = info.value
+    assert isinstance(exc, AssertionError)
+    assert exc.bug == specimen.bug, str(exc)
+    assert exc.kind == "bug" and exc.check == specimen.check
+    msg = str(exc)
+    # A diagnosis, not a dump: no printed arrays, a few lines at most.
+    assert len(exc.message) > 40 and "[[" not in msg and "array(" not in msg
+    assert len(msg) < 800
+
+
+def test_zoo_covers_every_bug_twice():
+    from nnlab.checks import REGISTRY
+
+    for name in ("check_dense", "check_sigmoid_layer", "check_tanh", "check_relu"):
+        specimens = [s for s in SPECIMENS if s.check == name]
+        assert sum(s.correct for s in specimens) >= 2
+        for bug in REGISTRY[name].covers:
+            assert sum(s.bug == bug and not s.correct for s in specimens) >= 2, (name, bug)
+
+
+def test_parts_each_catch_their_own_bug():
+    check_dense(zoo.DenseZeros, part="forward")  # init bugs do not leak into other parts
+    check_dense(zoo.DenseVec, part="init")
+    with pytest.raises(CheckFailed) as info:
+        check_dense(zoo.DenseZeros, part="init")
+    assert info.value.bug == "B6"
+    with pytest.raises(CheckFailed) as info:
+        check_dense(zoo.DenseDwSign, part="backward")
+    assert info.value.bug == "B15"
+    with pytest.raises(ValueError, match="part='fwd'"):
+        check_dense(zoo.DenseVec, part="fwd")
+
+
+class _Hangs(zoo.DenseVec):
+    def forward(self, X):
+        while True:
+            try:
+                pass
+            except Exception:
+                pass
+
+
+def test_timeout_is_a_diagnosis():
+    start = time.perf_counter()
+    with pytest.raises(CheckFailed) as info:
+        check_dense(_Hangs, part="forward")
+    assert info.value.kind == "timeout"
+    assert "did not return" in str(info.value)
+    assert time.perf_counter() - start < 10
+
+
+class _AlwaysEqual:
+    shape = (4, 4)
+
+    def __eq__(self, other):
+        return True
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("not an array")
+
+
+class _CheatForward(zoo.DenseVec):
+    def forward(self, X):
+        return _AlwaysEqual()
+
+
+def test_always_equal_object_refused():
+    with pytest.raises(CheckFailed) as info:
+        check_dense(_CheatForward, part="forward")
+    assert info.value.kind == "integrity"
+
+
+def test_patched_numpy_testing_refused(monkeypatch):
+    monkeypatch.setattr(np.testing, "assert_allclose", lambda *a, **k: None)
+    with pytest.raises(CheckFailed) as info:
+        check_dense(zoo.DenseVec)
+    assert info.value.kind == "integrity"
+    assert "numpy.testing.assert_allclose" in str(info.value)
+
+
+def test_patched_numpy_function_changes_no_verdict(monkeypatch):
+    class TanhByExp:
+        def forward(self, X):
+            self.out = (1 - np.exp(-2 * X)) / (1 + np.exp(-2 * X))
+            return self.out
+
+        def backward(self, dY):
+            return dY * (1 - self.out**2)
+
+    monkeypatch.setattr(np, "tanh", lambda z: np.zeros_like(z))
+    check_tanh(TanhByExp)
+
+
+def test_reference_call_refused():
+    layers = pytest.importorskip("nnlab.layers")
+
+    class Wrapper(layers.Dense):
+        pass
+
+    with pytest.raises(CheckFailed) as info:
+        check_dense(Wrapper)
+    assert info.value.kind == "integrity"
+    assert "reference" in str(info.value)
+
+
+def test_reference_layers_pass(monkeypatch):
+    layers = pytest.importorskip("nnlab.layers")
+    import nnlab.checks.rung03 as rung03
+
+    # The reference is what the checks must accept: run them with the ban lifted.
+    monkeypatch.setattr(rung03, "reference", lambda module, name: ())
+    rung03.check_dense(layers.Dense)
+    rung03.check_sigmoid_layer(layers.Sigmoid)
+    rung03.check_tanh(layers.Tanh)
+    rung03.check_relu(layers.ReLU)
+    rung03.check_dense(layers.Dense, hidden=True)
+
+
+class _Stub:
+    def forward(self, X):
+        raise NotImplementedError()
+
+    def backward(self, dY):
+        raise NotImplementedError()
+
+
+def test_not_implemented_stub_says_what_to_do():
+    with pytest.raises(CheckFailed) as info:
+        check_relu(_Stub)
+    assert info.value.kind == "error"
+    assert "raise NotImplementedError()" in str(info.value)
+
+
+def test_relu_at_zero_accepts_either_subgradient():
+    check_relu(zoo.ReluMask)   # 0 at 0, as nnlab.layers.ReLU
+    check_relu(zoo.ReluWhere)  # 1 at 0
+
+
+@pytest.mark.parametrize("name", ["check_dense", "check_sigmoid_layer", "check_tanh",
+                                  "check_relu"])
+def test_visible_check_is_fast(name):
+    from nnlab.checks import REGISTRY
+
+    specimen = next(s for s in SPECIMENS if s.check == name and s.correct)
+    start = time.perf_counter()
+    REGISTRY[name](specimen.obj)
+    assert time.perf_counter() - start < 1.0  # measured ~0.01 s; generous for a busy machine
