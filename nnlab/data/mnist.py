@@ -97,6 +97,9 @@ def fetch_mnist(*, data_dir: str | os.PathLike | None = None,
     (default `MNIST_FILES`). Raises DownloadError (network, HTTP or truncated response)
     or ChecksumError, in both cases with no partial file left in the folder.
     """
+    if isinstance(mirrors, str):
+        raise ValueError(f"mirrors={mirrors!r} is one string; give a list of base URLs, "
+                         f"e.g. mirrors=[{mirrors!r}]")
     mirrors = list(MNIST_MIRRORS if mirrors is None else mirrors)
     if not mirrors or not all(isinstance(m, str) and "://" in m for m in mirrors):
         raise ValueError(f"mirrors={mirrors!r}: give base URLs such as "
@@ -175,12 +178,11 @@ def _download(url: str, target: Path, size: int | None, sha: str, progress: bool
         if length is not None and got != int(length):
             raise DownloadError(f"{url}: truncated download, got {got} of the {length} "
                                 f"bytes the server announced (Content-Length); {hint}")
-        if size is not None and got != size:
-            raise ChecksumError(f"{url}: got {got} bytes, {target.name} has {size}; the "
-                                f"mirror serves a different file; {hint}")
-        if digest.hexdigest() != sha:
+        if digest.hexdigest() != sha or (size is not None and got != size):
+            sizes = f" ({got} bytes, expected {size})" if size is not None else ""
             raise ChecksumError(f"{url}: SHA-256 mismatch for {target.name}: expected {sha}, "
-                                f"got {digest.hexdigest()}; the download was removed. {hint}")
+                                f"got {digest.hexdigest()}{sizes}; the mirror serves a "
+                                f"different file and the download was removed. {hint}")
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
