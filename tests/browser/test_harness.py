@@ -5,7 +5,7 @@ course scenarios cannot be trusted either way.
 
 import nbformat
 import pytest
-from conftest import drag_slider
+from labdriver import drag_slider
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
