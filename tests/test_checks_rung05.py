@@ -1,0 +1,157 @@
+"""The notebook-05 checks against their mutation zoo, and their defences."""
+
+import time
+
+import numpy as np
+import pytest
+
+from nnlab.checks import REGISTRY, CheckFailed, check_sgd_step, check_standardizer
+from nnlab.checks.zoo import load
+from nnlab.checks.zoo import rung05 as zoo
+
+NAMES = ("check_standardizer", "check_sgd_step")
+SPECIMENS = [s for s in load() if s.check in NAMES]
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("specimen", SPECIMENS, ids=lambda s: f"{s.check}-{s.obj.__name__}")
+def test_zoo(specimen, hidden):
+    check = REGISTRY[specimen.check]
+    if specimen.correct:
+        check(specimen.obj, hidden=hidden, **specimen.kwargs)
+        return
+    with pytest.raises(CheckFailed) as info:
+        check(specimen.obj, hidden=hidden, **specimen.kwargs)
+    exc = info.value
+    assert isinstance(exc, AssertionError)
+    assert exc.bug == specimen.bug, str(exc)
+    assert exc.kind == "bug" and exc.check == specimen.check
+    msg = str(exc)
+    assert len(exc.message) > 40 and "[[" not in msg and "array(" not in msg
+    assert len(msg) < 800
+
+
+def test_zoo_covers_every_bug_twice():
+    for name in NAMES:
+        specimens = [s for s in SPECIMENS if s.check == name]
+        assert sum(s.correct for s in specimens) >= 2
+        assert any(s.bug is None and not s.correct for s in specimens)
+        for bug in REGISTRY[name].covers:
+            assert sum(s.bug == bug and not s.correct for s in specimens) >= 2, (name, bug)
+
+
+def test_standardizer_parts():
+    for part in check_standardizer.parts:
+        check_standardizer(zoo.StandardizerVec, part=part)
+    with pytest.raises(CheckFailed) as info:
+        check_standardizer(zoo.StandardizerRefits, part="new_data")
+    assert info.value.bug == "B2"
+    check_standardizer(zoo.StandardizerRefits, part="fit")  # same data: refitting is hidden
+    with pytest.raises(CheckFailed, match="constant column"):
+        check_standardizer(zoo.StandardizerNoGuard, part="edge_cases")
+    with pytest.raises(ValueError, match="part='x'"):
+        check_standardizer(zoo.StandardizerVec, part="x")
+
+
+def test_sgd_step_update_seen_by_a_holder_of_the_array():
+    # The property the check enforces, on the real thing: a layer's W is the params entry.
+    W = np.ones((2, 2))
+    params, grads = {"0.W": W}, {"0.W": np.full((2, 2), 2.0)}
+    zoo.sgd_step_loop(params, grads, 0.5)
+    assert W[0, 0] == 0.0
+    zoo.sgd_step_rebind(params, grads, 0.5)
+    assert W[0, 0] == 0.0  # the holder did not see this one
+    with pytest.raises(CheckFailed, match="rebound"):
+        check_sgd_step(zoo.sgd_step_rebind)
+
+
+def _hangs(params, grads, lr):
+    while True:
+        try:
+            pass
+        except Exception:
+            pass
+
+
+def test_timeout_is_a_diagnosis():
+    start = time.perf_counter()
+    with pytest.raises(CheckFailed) as info:
+        check_sgd_step(_hangs)
+    assert info.value.kind == "timeout"
+    assert time.perf_counter() - start < 10
+
+
+class _AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+
+class _CheatTransform(zoo.StandardizerVec):
+    def transform(self, X):
+        return _AlwaysEqual()
+
+
+def test_always_equal_object_refused():
+    with pytest.raises(CheckFailed) as info:
+        check_standardizer(_CheatTransform)
+    assert info.value.kind == "integrity"
+
+
+def test_patched_numpy_testing_refused(monkeypatch):
+    monkeypatch.setattr(np.testing, "assert_array_equal", lambda *a, **k: None)
+    with pytest.raises(CheckFailed) as info:
+        check_sgd_step(zoo.sgd_step_loop)
+    assert info.value.kind == "integrity"
+
+
+def test_reference_call_refused():
+    optim = pytest.importorskip("nnlab.optim")
+
+    def wrapper(params, grads, lr):
+        return optim.sgd_step(params, grads, lr)
+
+    with pytest.raises(CheckFailed) as info:
+        check_sgd_step(wrapper)
+    assert info.value.kind == "integrity"
+
+
+def test_reference_call_refused_standardizer():
+    prep = pytest.importorskip("nnlab.preprocessing")
+
+    class Wrapper(prep.Standardizer):
+        pass
+
+    with pytest.raises(CheckFailed) as info:
+        check_standardizer(Wrapper)
+    assert info.value.kind == "integrity"
+
+
+def test_reference_passes(monkeypatch):
+    import nnlab.checks.rung05 as rung05
+
+    monkeypatch.setattr(rung05, "reference", lambda module, name: ())
+    optim = pytest.importorskip("nnlab.optim")
+    rung05.check_sgd_step(optim.sgd_step)
+    rung05.check_sgd_step(optim.sgd_step, hidden=True)
+    prep = pytest.importorskip("nnlab.preprocessing")
+    rung05.check_standardizer(prep.Standardizer)
+    rung05.check_standardizer(prep.Standardizer, hidden=True)
+
+
+def _stub(params, grads, lr):
+    raise NotImplementedError()
+
+
+def test_not_implemented_stub_says_what_to_do():
+    with pytest.raises(CheckFailed) as info:
+        check_sgd_step(_stub)
+    assert info.value.kind == "error"
+    assert "raise NotImplementedError()" in str(info.value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_visible_check_is_fast(name):
+    specimen = next(s for s in SPECIMENS if s.check == name and s.correct)
+    start = time.perf_counter()
+    REGISTRY[name](specimen.obj)
+    assert time.perf_counter() - start < 1.0  # measured ~0.01 s; generous for a busy machine
