@@ -1,0 +1,150 @@
+"""The course folder nbgrader expects, and the settings every command shares.
+
+A course root holds nbgrader's standard folders (`source`, `release`, `submitted`,
+`autograded`, `feedback`), `gradebook.db`, and `grader/` (our status records, logs and
+reports). Each notebook in `notebooks/` becomes one assignment named after it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from traitlets.config import Config, PyFileConfigLoader
+
+PACKAGE = Path(__file__).resolve().parent
+REPO = PACKAGE.parent
+NOTEBOOKS = REPO / "notebooks"
+CONFIG_FILE = PACKAGE / "nbgrader_config.py"
+FOLDERS = ("source", "release", "submitted", "autograded", "feedback")
+
+
+@dataclass(frozen=True)
+class Course:
+    """Paths of one course root (default `./course`)."""
+
+    root: Path
+
+    def __post_init__(self):
+        object.__setattr__(self, "root", Path(self.root).resolve())
+
+    def __getattr__(self, name):
+        if name in FOLDERS:
+            return self.root / name
+        raise AttributeError(name)
+
+    @property
+    def db(self) -> Path:
+        return self.root / "gradebook.db"
+
+    @property
+    def grader(self) -> Path:
+        return self.root / "grader"
+
+    @property
+    def status_dir(self) -> Path:
+        return self.grader / "status"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    def assignments(self) -> list[str]:
+        """Assignment names present under source/, sorted."""
+        if not self.source.is_dir():
+            return []
+        return sorted(p.name for p in self.source.iterdir()
+                      if p.is_dir() and (p / f"{p.name}.ipynb").is_file())
+
+    def students(self) -> list[str]:
+        """Student ids with a folder under submitted/, sorted."""
+        if not self.submitted.is_dir():
+            return []
+        return sorted(p.name for p in self.submitted.iterdir() if p.is_dir())
+
+    def submission(self, student: str, assignment: str) -> Path:
+        return self.submitted / student / assignment / f"{assignment}.ipynb"
+
+
+def load_config(course: Course, **settings) -> Config:
+    """nbgrader settings: autograder/nbgrader_config.py, the course root, then `settings`.
+
+    `settings` maps "Section.trait" to a value, e.g. ``{"Execute.timeout": 10}``.
+    """
+    # nbgrader runs `alembic` (a script beside this Python) when it opens a gradebook.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    loader = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent))
+    config = loader.load_config()
+    config.CourseDirectory.root = str(course.root)
+    for dotted, value in settings.items():
+        section, _, trait = dotted.partition(".")
+        if not trait:
+            raise ValueError(f"setting {dotted!r} must look like 'Section.trait'")
+        setattr(config[section], trait, value)
+    return config
+
+
+def setup(course: Course, names: list[str] | None = None, notebooks: Path = NOTEBOOKS) -> list[str]:
+    """Create the folders and copy notebooks/<name>.ipynb to source/<name>/<name>.ipynb.
+
+    Returns the assignment names copied. An unknown name raises ValueError listing the
+    notebooks that exist.
+    """
+    notebooks = Path(notebooks)
+    available = sorted(p.stem for p in notebooks.glob("*.ipynb")) if notebooks.is_dir() else []
+    wanted = list(names) if names else available
+    unknown = [n for n in wanted if n not in available]
+    if unknown:
+        raise ValueError(f"no notebook named {unknown} in {notebooks}; "
+                         f"the notebooks there are {available}")
+    for folder in (*FOLDERS, "grader", "reports"):
+        (course.root / folder).mkdir(parents=True, exist_ok=True)
+    for name in wanted:
+        dest = course.source / name
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(notebooks / f"{name}.ipynb", dest / f"{name}.ipynb")
+    write_course_config(course)
+    return wanted
+
+
+def write_course_config(course: Course, kernel_name: str | None = None) -> Path:
+    """The course root's nbgrader_config.py: ours, plus the kernel `grade` installed."""
+    lines = [
+        "# Written by `python -m autograder`; plain `nbgrader` commands run here use it.",
+        "c = get_config()  # noqa: F821",
+        f"load_subconfig({str(CONFIG_FILE)!r})  # noqa: F821",
+        f"c.CourseDirectory.root = {str(course.root)!r}",
+    ]
+    if kernel_name:
+        lines.append(f"c.Execute.kernel_name = {kernel_name!r}")
+    path = course.root / "nbgrader_config.py"
+    course.root.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def lock_down(course: Course) -> None:
+    """Make the instructor's files unreadable to other users (the kernel's user).
+
+    source/, grader/ and gradebook.db become owner-only; the root stays traversable.
+    """
+    for path in (course.source, course.grader, course.reports):
+        if path.exists():
+            path.chmod(stat.S_IRWXU)
+    if course.db.exists():
+        course.db.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+def write_json_atomic(path: Path, data) -> None:
+    """Write JSON so a reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    os.replace(tmp, path)

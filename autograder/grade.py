@@ -1,0 +1,135 @@
+"""Autograde every submission with N worker processes over disjoint students.
+
+Students are split between workers (two workers never touch the same student, so they
+never race on one submission); each worker grades its students in-process. A submission
+whose status record carries the same content hash is skipped, so re-running after a
+kill finishes the class and re-running a finished class changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from autograder import kernel, worker
+from autograder.course import Course, lock_down, write_course_config
+
+BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def settings_for(timeout_cell: int, timeout_submission: int, kernel_name: str | None) -> dict:
+    """The nbgrader settings a grade run passes to every worker (part of the content hash)."""
+    settings = {"Execute.timeout": timeout_cell,
+                "GuardedExecute.timeout": timeout_cell,
+                "GuardedExecute.submission_timeout": timeout_submission}
+    if kernel_name:
+        settings["Execute.kernel_name"] = kernel_name
+        settings["GuardedExecute.kernel_name"] = kernel_name
+    return settings
+
+
+def plan(course: Course, settings: dict, students=None, assignments=None,
+         force: bool = False) -> tuple[list[tuple[str, str]], int]:
+    """(units still to grade, number skipped as already graded with the same content)."""
+    todo, skipped = [], 0
+    for student in students or course.students():
+        for assignment in assignments or course.assignments():
+            folder = course.submitted / student / assignment
+            if not folder.is_dir():
+                continue
+            path = worker.status_path(course, student, assignment)
+            if path.exists() and not force:
+                try:
+                    old = json.loads(path.read_text())
+                except json.JSONDecodeError:
+                    old = {}
+                source = course.source / assignment / f"{assignment}.ipynb"
+                if (old.get("hash") == worker.content_hash(folder, source, settings)
+                        and old.get("status") != "error:grader-error"):
+                    skipped += 1
+                    continue
+            todo.append((student, assignment))
+    return todo, skipped
+
+
+def split(units: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]]]:
+    """Disjoint groups of students, balanced by number of submissions (largest first)."""
+    by_student: dict[str, list] = {}
+    for unit in units:
+        by_student.setdefault(unit[0], []).append(unit)
+    groups: list[list] = [[] for _ in range(max(1, jobs))]
+    for student in sorted(by_student, key=lambda s: (-len(by_student[s]), s)):
+        min(groups, key=len).extend(by_student[student])
+    return [g for g in groups if g]
+
+
+def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
+        timeout_submission: int = 300, memory_mb: int = 2048, nproc: int = 64,
+        limits: bool = True, students=None, assignments=None, force: bool = False,
+        echo=print) -> dict:
+    """Grade the class. Returns {"graded": n, "skipped": n, "failed_workers": [...]}."""
+    for name, value in (("jobs", jobs), ("timeout_cell", timeout_cell),
+                        ("timeout_submission", timeout_submission), ("memory_mb", memory_mb)):
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name}={value!r}; give a positive whole number")
+    if not course.assignments():
+        raise ValueError(f"no assignments under {course.source}; run `release` first")
+    name = None
+    if limits:
+        info = kernel.install(memory_mb=memory_mb, cpu_seconds=timeout_submission, nproc=nproc)
+        name = info["name"]
+        write_course_config(course, kernel_name=name)
+        course.grader.mkdir(parents=True, exist_ok=True)
+        (course.grader / "kernel.json").write_text(json.dumps(info))
+        if not info["user"]:
+            echo("warning: the kernel runs as the grader's own user (not root, or no Python "
+                 "the kernel user can run); the integrity report flags this run")
+    settings = settings_for(timeout_cell, timeout_submission, name)
+    lock_down(course)
+    units, skipped = plan(course, settings, students, assignments, force)
+    groups = split(units, jobs)
+    echo(f"grading {len(units)} submissions with {len(groups)} worker(s); "
+         f"{skipped} unchanged since last graded, skipped")
+    jobs_dir = course.grader / "jobs"
+    jobs_dir.mkdir(parents=True, exist_ok=True)
+    procs = []
+    for i, group in enumerate(groups):
+        job = jobs_dir / f"worker-{i}.json"
+        job.write_text(json.dumps({"course": str(course.root), "settings": settings,
+                                   "units": group}))
+        out = open(jobs_dir / f"worker-{i}.out", "w")  # noqa: SIM115 (closed below)
+        proc = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(job)],
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, **BLAS_ENV})
+        budget = len(group) * (timeout_submission * (worker.SALVAGE_ATTEMPTS + 1) + 60)
+        procs.append((proc, out, time.time() + budget, group))
+    failed = []
+    try:
+        for proc, out, deadline, group in procs:
+            try:
+                proc.wait(timeout=max(1.0, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            out.close()
+            if proc.returncode != 0:
+                failed.append({"returncode": proc.returncode, "units": len(group)})
+    except KeyboardInterrupt:
+        for proc, *_ in procs:
+            _kill(proc.pid)
+        raise
+    return {"graded": len(units), "skipped": skipped, "failed_workers": failed,
+            "logs": [str(Path(p[1].name)) for p in procs]}
+
+
+def _kill(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

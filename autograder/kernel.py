@@ -1,0 +1,149 @@
+"""The grading kernel: ipykernel under resource limits, run by an unprivileged user.
+
+`install()` writes a kernelspec whose command is `prlimit --as --cpu --nproc` around
+`python -m autograder.kernel`; that launcher, started as root, hands the connection file
+to the user `nnlab-kernel` (created with useradd when missing), drops to it and execs
+ipykernel. As that user the student's code cannot read source/ or write gradebook.db.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+KERNEL_NAME = "nnlab-grader"
+KERNEL_USER = "nnlab-kernel"
+# Single-threaded BLAS and a headless matplotlib inside every graded kernel.
+KERNEL_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+
+
+def kernel_user() -> tuple[int, int] | None:
+    """(uid, gid) of the unprivileged kernel user, creating it when we are root.
+
+    Returns None when the grader is not root: the kernel then runs as the grader, and
+    the integrity report says so.
+    """
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(KERNEL_USER)
+    except KeyError:
+        useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+        subprocess.run([useradd, "--system", "--no-create-home", "--user-group",
+                        "--shell", "/usr/sbin/nologin", KERNEL_USER],
+                       check=True, capture_output=True)
+        entry = pwd.getpwnam(KERNEL_USER)
+    return entry.pw_uid, entry.pw_gid
+
+
+def _interpreter_for(uid: int, gid: int) -> str | None:
+    """A Python that the kernel user can run and that imports ipykernel and nnlab.
+
+    This venv's own Python first; when it lives somewhere that user cannot enter (a
+    pyenv under /root), the system Python of the same minor version, given this venv's
+    site-packages. None when neither works.
+    """
+    import sysconfig
+
+    site = sysconfig.get_paths()["purelib"]
+    probe = f"import site; site.addsitedir({site!r}); import ipykernel, numpy, nnlab"
+    minor = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for candidate in (sys.executable, f"/usr/bin/{minor}", f"/usr/local/bin/{minor}"):
+        if not os.path.exists(candidate):
+            continue
+        try:
+            done = subprocess.run([candidate, "-c", probe], user=uid, group=gid, extra_groups=[],
+                                  capture_output=True, timeout=60, cwd="/")
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if done.returncode == 0:
+            return candidate
+    return None
+
+
+def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
+            prefix: str | None = None) -> dict:
+    """Write the kernelspec into `prefix`/share/jupyter/kernels (default: this venv).
+
+    memory_mb caps the address space (a bigger allocation raises MemoryError), cpu_seconds
+    caps CPU time (the kernel is killed past it) and nproc caps processes and threads of the
+    kernel's user (a fork bomb gets BlockingIOError). Returns {"name", "user", "python"}:
+    user is None when the kernel runs as the grader (not root, or no usable Python).
+    """
+    import sysconfig
+
+    for name, value in (("memory_mb", memory_mb), ("cpu_seconds", cpu_seconds),
+                        ("nproc", nproc)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"{name}={value!r}; give a positive whole number")
+    prlimit = shutil.which("prlimit")
+    if prlimit is None:
+        raise RuntimeError("prlimit was not found; install util-linux (apt-get install "
+                           "util-linux) so the grading kernel can be resource-limited")
+    env = dict(KERNEL_ENV, NNLAB_KERNEL_SITE=sysconfig.get_paths()["purelib"])
+    ids = kernel_user()
+    python = _interpreter_for(*ids) if ids else None
+    if python:
+        env.update(NNLAB_KERNEL_USER=KERNEL_USER, NNLAB_KERNEL_PYTHON=python)
+    argv = [prlimit, f"--as={memory_mb * 1024 * 1024}", f"--cpu={cpu_seconds}",
+            f"--nproc={nproc}", sys.executable, "-m", "autograder.kernel",
+            "-f", "{connection_file}"]
+    spec = {
+        "argv": argv,
+        "display_name": f"nnlab grader (limited: {memory_mb} MB, {cpu_seconds} s CPU)",
+        "language": "python",
+        "env": env,
+        "metadata": {"debugger": False},
+    }
+    base = Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = base / "kernel.json.tmp"
+    tmp.write_text(json.dumps(spec, indent=1))
+    os.replace(tmp, base / "kernel.json")
+    return {"name": KERNEL_NAME, "user": KERNEL_USER if python else None, "python": python}
+
+
+def _drop_privileges(connection_file: str) -> str:
+    """As root: give the kernel user a copy of the connection file, then become that user."""
+    if os.environ.get("NNLAB_KERNEL_USER") != KERNEL_USER or os.geteuid() != 0:
+        return connection_file
+    entry = pwd.getpwnam(KERNEL_USER)
+    private = Path.cwd() / ".kernel"
+    private.mkdir(mode=0o700, exist_ok=True)
+    copy = private / "kernel.json"
+    shutil.copyfile(connection_file, copy)
+    for path in (private, copy):
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    os.environ.update(HOME=str(private), IPYTHONDIR=str(private / "ipython"),
+                      MPLCONFIGDIR=str(private / "mpl"), USER=KERNEL_USER, LOGNAME=KERNEL_USER)
+    os.setgroups([])
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+    return str(copy)
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 2 or argv[0] != "-f":
+        raise SystemExit("usage: python -m autograder.kernel -f CONNECTION_FILE")
+    connection_file = _drop_privileges(argv[1])
+    python = os.environ.get("NNLAB_KERNEL_PYTHON") or sys.executable
+    site = os.environ.get("NNLAB_KERNEL_SITE", "")
+    boot = (f"import runpy, site, sys; site.addsitedir({site!r}); "
+            f"sys.argv = ['ipykernel_launcher', '-f', {connection_file!r}]; "
+            "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)")
+    os.execv(python, [python, "-c", boot])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,163 @@
+"""Sample submissions: a perfect one, a blank one, catalogued bugs, faults and cheats.
+
+Each scenario turns the released notebook (plus the instructor's source, for the answers)
+into what a student might hand in. The demo builds a class from them, and the fixture
+notebooks in tests/fixtures/submissions/ were written by `write_fixtures`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import nbformat
+
+# Code put at the top of the first answer cell, by scenario. Each stands for a fault a
+# grader must survive; the fork bomb is bounded so that a grader without limits survives
+# it too (its children sleep and die with the kernel's process group).
+FAULTS = {
+    "infinite-loop": "while True:\n    pass",
+    "interrupt-swallowing-loop": (
+        "import time\nwhile True:\n    try:\n        time.sleep(0.01)\n"
+        "    except KeyboardInterrupt:\n        pass"),
+    "dead-kernel": "import os\nos._exit(1)",
+    "memory-bomb": "import numpy as _np\n_bomb = _np.ones(6 << 30, dtype=_np.uint8)",
+    "fork-bomb": (
+        "import os, time\nfor _ in range(300):\n    if os.fork() == 0:\n"
+        "        time.sleep(300)\n        os._exit(0)"),
+    "output-flood": "for _i in range(200_000):\n    print('flood', _i)",
+    "input-call": "answer = input('your name? ')",
+}
+
+# Cheats that earned full marks from stock nbgrader (FACTS.md); each comes with junk answers.
+CHEATS = {
+    "cheat-monkeypatch": (
+        "import numpy.testing\nnumpy.testing.assert_allclose = lambda *a, **k: None\n"
+        "import nnlab.checks\nfor _name in list(vars(nnlab.checks)):\n"
+        "    if _name.startswith('check_'):\n"
+        "        setattr(nnlab.checks, _name, lambda *a, **k: None)\n"
+        "        globals()[_name] = lambda *a, **k: None"),
+    "cheat-always-equal": (
+        "class _Always(float):\n    def __eq__(self, other):\n        return True\n"
+        "    def __ne__(self, other):\n        return False\n"
+        "    def __array__(self, *a, **k):\n        raise TypeError('no')"),
+    "cheat-input-transformer": (
+        "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"),
+    "cheat-read-source": (
+        "import json, pathlib\n_found = None\n"
+        "for _up in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents]:\n"
+        "    for _p in _up.glob('source/*/*.ipynb'):\n"
+        "        _found = json.loads(_p.read_text())\n"
+        "    for _db in _up.glob('gradebook.db'):\n"
+        "        open(_db, 'ab').close()\n"
+        "if _found:\n    for _c in _found['cells']:\n"
+        "        if _c['metadata'].get('nbgrader', {}).get('solution'):\n"
+        "            exec(''.join(_c['source']).replace('### BEGIN SOLUTION', '')"
+        ".replace('### END SOLUTION', ''))"),
+}
+JUNK = "def {name}(*args, **kwargs):\n    return {value}"
+
+
+def answer_cells(nb) -> list:
+    return [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")
+            and c.cell_type == "code"]
+
+
+def test_cells(nb) -> list:
+    return [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+            and not c.metadata.nbgrader.get("solution")]
+
+
+def solved(release, source) -> nbformat.NotebookNode:
+    """The release with every answer cell holding the instructor's solution."""
+    nb = copy.deepcopy(release)
+    answers = {c.metadata.nbgrader.grade_id: c.source for c in answer_cells(source)}
+    for cell in answer_cells(nb):
+        lines = answers[cell.metadata.nbgrader.grade_id].split("\n")
+        cell.source = "\n".join(l for l in lines if "### BEGIN SOLUTION" not in l
+                                and "### END SOLUTION" not in l)
+    return nb
+
+
+def defined(cell) -> str | None:
+    for line in cell.source.split("\n"):
+        for word in ("def ", "class "):
+            if line.startswith(word):
+                return line[len(word):].split("(")[0].split(":")[0].strip()
+    return None
+
+
+def junk(release) -> nbformat.NotebookNode:
+    """The release with every answer replaced by a function that returns junk."""
+    nb = copy.deepcopy(release)
+    for cell in answer_cells(nb):
+        name = defined(cell)
+        if name:
+            cell.source = JUNK.format(name=name, value="_Always(0.5) if '_Always' in "
+                                      "globals() else 0.5")
+    return nb
+
+
+def with_code(nb, code: str, *, first: bool = True) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nb)
+    cells = answer_cells(nb)
+    cell = cells[0] if first else cells[-1]
+    cell.source = code + "\n\n" + cell.source
+    return nb
+
+
+def scenarios(release, source, bugs: dict[str, dict[str, str]] | None = None) -> dict:
+    """scenario name -> notebook (NotebookNode), raw text (str) or None (no notebook).
+
+    `bugs` maps a scenario name ("bug-B18") to {answer grade_id: buggy code}.
+    """
+    good = solved(release, source)
+    out = {"perfect": good, "blank": copy.deepcopy(release)}
+    for name, replacements in (bugs or {}).items():
+        nb = copy.deepcopy(good)
+        for cell in answer_cells(nb):
+            if cell.metadata.nbgrader.grade_id in replacements:
+                cell.source = replacements[cell.metadata.nbgrader.grade_id]
+        out[name] = nb
+    for name, code in FAULTS.items():
+        out[name] = with_code(good, code)
+    out["corrupt-json"] = nbformat.writes(good)[:200]
+    deleted = copy.deepcopy(good)
+    deleted.cells.remove(test_cells(deleted)[0])
+    out["test-cell-deleted"] = deleted
+    duplicated = copy.deepcopy(good)
+    first = test_cells(duplicated)[0]
+    duplicated.cells.insert(duplicated.cells.index(first) + 1, copy.deepcopy(first))
+    out["test-cell-duplicated"] = duplicated
+    out["missing-notebook"] = None
+    for name, code in CHEATS.items():
+        out[name] = with_code(junk(release), code)
+    return out
+
+
+def write(scenario, path: Path) -> None:
+    """Write one scenario's notebook to `path` (nothing for a missing notebook)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if scenario is None:
+        return
+    if isinstance(scenario, str):
+        path.write_text(scenario)
+    else:
+        nbformat.write(scenario, str(path))
+
+
+def write_fixtures(release_path: Path, source_path: Path, folder: Path, bugs=None) -> list[Path]:
+    """Write `submitted-<scenario>.ipynb` for every scenario into `folder`."""
+    release = nbformat.read(str(release_path), as_version=4)
+    source = nbformat.read(str(source_path), as_version=4)
+    written = []
+    for name, scenario in scenarios(release, source, bugs).items():
+        path = Path(folder) / f"submitted-{name}.ipynb"
+        if scenario is None:
+            path.write_text(json.dumps({"scenario": "missing-notebook"}))
+            path = path.with_suffix(".ipynb")
+        else:
+            write(scenario, path)
+        written.append(path)
+    return written
