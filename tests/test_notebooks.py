@@ -1,0 +1,481 @@
+"""The course notebooks, run the way students and instructors run them.
+
+Every `notebooks/*.ipynb` (so 04-06 are covered when they land) is checked as a source
+notebook (stored without outputs, unique cell ids, set-up cell first, no reusable code
+defined), executed with solutions and validated, then pushed through real nbgrader in a
+tmp course: released, submitted blank, submitted with the solutions filled back in, and
+submitted with each seed bug put back, then autograded. Bug injections are data:
+`BUGS` below, plus `BUGS` from any `tests/notebook_bugs_*.py` module beside this file.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+import re
+import shutil
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import manifest as mf
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb"))
+SECONDS_BUDGET = 20  # per notebook with solutions, one BLAS thread (COURSE.md)
+
+
+@dataclass(frozen=True)
+class Bug:
+    """One seed bug put back into an answer cell, and where the grader must name it."""
+
+    answer: str     # grade_id of the answer cell whose source is replaced
+    source: str     # the buggy cell source
+    test: str       # grade_id of the test cell that must fail (score 0)
+    bug: str        # the catalogue id the failure must name ("B8")
+    note: str = ""  # where it comes from
+
+
+BUGS: dict[str, list[Bug]] = {
+    "00_welcome": [
+        Bug("sigmoid", """
+            def sigmoid(z):
+                return 1 / (1 + np.exp(-z))
+            """, "test_sigmoid", "B17", "seed 001's sigmoid: exp overflows at z = -1000"),
+        Bug("sigmoid_derivative", """
+            def sigmoid_derivative(z):
+                return z * (1 - z)
+            """, "test_sigmoid_derivative", "B18", "the formula for an already-activated input"),
+    ],
+    "01_single_neuron": [
+        Bug("neuron_forward", """
+            def neuron_forward(X, w, b):
+                return sigmoid(X @ w)
+            """, "test_neuron_forward", "B7", "no bias anywhere (seed 002)"),
+        Bug("neuron_gradients", """
+            def neuron_gradients(X, y, y_hat):
+                dz = (y_hat - y) / X.shape[0]
+                return X.T @ dz, dz
+            """, "test_neuron_gradients", "B1", "one bias gradient per sample (seed 000)"),
+        Bug("neuron_gradients", """
+            def neuron_gradients(X, y, y_hat):
+                dz = y_hat - y
+                return X.T @ dz, dz.sum(axis=0)
+            """, "test_neuron_gradients", "B5", "no 1/n: the gradient of a sum, the loss a mean"),
+        Bug("train_neuron", """
+            def train_neuron(X, y, lr=1.0, epochs=1000, seed=0):
+                rng = np.random.default_rng(seed)
+                w = rng.normal(0.0, 0.1, size=(X.shape[1], 1))
+                b = np.zeros(1)
+                losses = []
+                for _ in range(epochs):
+                    y_hat = neuron_forward(X, w, b)
+                    losses.append(bce_loss(y_hat, y))
+                    w = w - lr * w
+                    b = b - lr * b
+                return w, b, losses
+            """, "test_train_neuron", "B12", "seed 003: weights updated with themselves"),
+    ],
+    "02_gradient_check": [
+        Bug("gradient_check", """
+            def gradient_check(loss_fn, params, grads, h=1e-5):
+                return {name: relative_error(params[name],
+                                             numerical_gradient(loss_fn, params[name], h))
+                        for name in params}
+            """, "test_gradient_check", "B5", "seed 001: the weights compared, not the gradients"),
+        Bug("numerical_gradient", """
+            def numerical_gradient(f, x, h=1e-5):
+                x = x.copy()
+                grad = np.zeros(x.shape)
+                for i in np.ndindex(x.shape):
+                    old = x[i]
+                    x[i] = old + h
+                    plus = f()
+                    x[i] = old - h
+                    minus = f()
+                    x[i] = old
+                    grad[i] = (plus - minus) / (2 * h)
+                return grad
+            """, "test_numerical_gradient", "B5", "a copy perturbed, so f() never sees it"),
+    ],
+    "03_hidden_layer": [
+        Bug("relu", """
+            class ReLU:
+                params = ()
+                def forward(self, X):
+                    self.out = (X >= 0) * X
+                    return self.out
+                def backward(self, dY):
+                    return dY * (self.out >= 0)
+            """, "test_relu", "B8", "seed 002's relu2deriv"),
+        Bug("tanh", """
+            class Tanh:
+                params = ()
+                def forward(self, X):
+                    self.T = np.tanh(X)
+                    return self.T
+                def backward(self, dY):
+                    return dY * (1 - self.T)
+            """, "test_tanh", "B18", "1 - tanh(z), not squared"),
+        Bug("dense", """
+            class Dense:
+                params = ("W", "b")
+                def __init__(self, n_in, n_out, seed=0):
+                    self.W = np.random.default_rng(seed).normal(0, 0.5, size=(n_in, n_out))
+                    self.b = np.zeros(n_out)
+                def forward(self, X):
+                    self.X = X
+                    return X @ self.W + self.b
+                def backward(self, dY):
+                    self.dW = self.X.T @ dY
+                    self.db = dY
+                    return dY @ self.W.T
+            """, "test_dense_backward", "B1", "seed 000: one bias gradient per sample"),
+        Bug("dense", """
+            class Dense:
+                params = ("W", "b")
+                def __init__(self, n_in, n_out, seed=0):
+                    self.W = np.full((n_in, n_out), 0.1)
+                    self.b = np.zeros(n_out)
+                def forward(self, X):
+                    self.X = X
+                    return X @ self.W + self.b
+                def backward(self, dY):
+                    self.dW = self.X.T @ dY
+                    self.db = dY.sum(axis=0)
+                    return dY @ self.W.T
+            """, "test_dense_init", "B6", "seed 001-style symmetric init: every weight equal"),
+    ],
+}
+
+
+def _more_bugs() -> None:
+    """Add the injections other helpers keep in tests/notebook_bugs_*.py (a `BUGS` dict)."""
+    for path in sorted(Path(__file__).parent.glob("notebook_bugs_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for name, bugs in module.BUGS.items():
+            BUGS.setdefault(name, []).extend(
+                b if isinstance(b, Bug) else Bug(*b) for b in bugs)
+
+
+_more_bugs()
+
+
+def _group(name: str):
+    """Spread kernel-heavy notebooks over two xdist workers; one notebook stays on one."""
+    index = NOTEBOOKS.index(name) if name in NOTEBOOKS else 0
+    return pytest.mark.xdist_group(f"notebooks-{index % 2}")
+
+
+def _params(names):
+    return [pytest.param(n, marks=_group(n), id=n) for n in names]
+
+
+def _read(name: str) -> nbformat.NotebookNode:
+    return nbformat.read(str(NOTEBOOK_DIR / f"{name}.ipynb"), as_version=4)
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+# --------------------------------------------------------------------------- static
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_without_outputs(name):
+    dirty = [cell.get("id") for cell in _read(name).cells
+             if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)]
+    assert not dirty, f"{name}: cells {dirty} carry outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_cell_ids_and_grade_ids_are_unique(name):
+    nb = _read(name)
+    ids = [cell.get("id") for cell in nb.cells]
+    grade_ids = [g for g in map(_grade_id, nb.cells) if g]
+    assert None not in ids and len(set(ids)) == len(ids), f"{name}: cell ids {ids}"
+    assert len(set(grade_ids)) == len(grade_ids), f"{name}: grade ids {grade_ids}"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_first_code_cell_sets_up(name):
+    first = next(c for c in _read(name).cells if c.cell_type == "code").source
+    assert "%load_ext autoreload" in first and "%autoreload 2" in first, first
+    assert "default_rng(" in first or "seed(" in first, f"{name}: the first cell seeds nothing"
+    assert not re.search(r"^\s*from\s+\S+\s+import\s+\*", first, re.M), "no star imports"
+
+
+def _nnlab_exports() -> dict[str, str]:
+    """Public functions and classes of nnlab's reusable modules -> the file defining them.
+
+    Read from the source with `ast`, so a module another helper is still writing cannot
+    break this test; the checks are left out (notebooks call them, never define them).
+    """
+    package = ROOT / "nnlab"
+    found = {}
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package)
+        if rel.parts[0] == "checks" or (path.name.startswith("_") and path.name != "__init__.py"):
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+                found.setdefault(node.name, f"nnlab/{rel}")
+    return found
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebooks_define_no_reusable_code(name):
+    """Only answer cells may define a name nnlab exports (the graded names); anything
+    else a later notebook, a test or the autograder needs belongs in nnlab."""
+    exports = _nnlab_exports()
+    clashes = []
+    for cell in _read(name).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or (meta.get("solution") and not meta.get("grade")):
+            continue
+        clashes += [f"{n} (nnlab: {exports[n]})" for n in mf.defined_names(cell.source)
+                    if n in exports]
+    assert not clashes, f"{name} defines outside answer cells: {clashes}"
+
+
+# --------------------------------------------------------------------------- sources
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _params(NOTEBOOKS))
+def test_source_runs_with_solutions(name, record_property):
+    from nbclient import NotebookClient
+
+    nb = _read(name)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOK_DIR)}}).execute()
+    seconds = time.perf_counter() - start
+    record_property("seconds", round(seconds, 2))
+    print(f"{name}: {seconds:.1f} s with solutions")
+    # generous: the budget is for an idle machine, the suite shares two cores
+    assert seconds < 3 * SECONDS_BUDGET, f"{name} took {seconds:.0f} s; budget {SECONDS_BUDGET} s"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _params(NOTEBOOKS))
+def test_source_validates(name):
+    from nbgrader.validator import Validator
+
+    result = Validator().validate(str(NOTEBOOK_DIR / f"{name}.ipynb"))
+    assert result == {}, f"{name}: nbgrader validation failed: {json.dumps(result)[:2000]}"
+
+
+# --------------------------------------------------------------------------- nbgrader
+
+class Course:
+    """A tmp nbgrader course: releases, submissions and autograde results on demand."""
+
+    def __init__(self, root: Path):
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+        from traitlets.config import Config, PyFileConfigLoader
+
+        self.root = root
+        self._releases: dict[str, nbformat.NotebookNode] = {}
+        self._grades: dict[str, dict] = {}
+        (root / "nbgrader_config.py").write_text(textwrap.dedent(f"""
+            c = get_config()  # noqa: F821
+            c.CourseDirectory.root = {str(root)!r}
+            c.Execute.timeout = 60
+            c.Execute.kernel_name = "python3"
+            c.Exchange.root = {str(root / "exchange")!r}
+            """))
+        config = Config()
+        config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
+        self.api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+    def source(self, name: str) -> nbformat.NotebookNode:
+        return _read(name)
+
+    def release(self, name: str) -> nbformat.NotebookNode:
+        """`nbgrader generate_assignment`: the student version of notebook `name`."""
+        if name not in self._releases:
+            self._releases[name] = self._generate(name)
+        return self._releases[name]
+
+    def _generate(self, name: str) -> nbformat.NotebookNode:
+        folder = self.root / "source" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(NOTEBOOK_DIR / f"{name}.ipynb", folder / f"{name}.ipynb")
+        result = self.api.generate_assignment(name)
+        assert result["success"], result.get("error", "") + result.get("log", "")
+        return nbformat.read(str(self.root / "release" / name / f"{name}.ipynb"), as_version=4)
+
+    def submit(self, student: str, name: str, nb: nbformat.NotebookNode) -> None:
+        folder = self.root / "submitted" / student / name
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, str(folder / f"{name}.ipynb"))
+
+    def filled(self, name: str, replace: dict[str, str] | None = None,
+               graded_only: bool = False) -> nbformat.NotebookNode:
+        """The release with the source's answers copied back by grade_id, some replaced.
+
+        `graded_only` drops the demonstration code cells: the test cells must not need
+        them, and an injected bug then costs only its own cells' time.
+        """
+        answers = {_grade_id(c): c.source for c in self.source(name).cells
+                   if c.metadata.get("nbgrader", {}).get("solution")}
+        answers.update(replace or {})
+        nb = nbformat.from_dict(json.loads(json.dumps(self.release(name))))
+        for cell in nb.cells:
+            if _grade_id(cell) in answers:
+                cell.source = answers[_grade_id(cell)]
+        if graded_only:
+            nb.cells = [c for c in nb.cells if c.cell_type == "markdown" or _grade_id(c)]
+        return nb
+
+    def autograde(self, name: str) -> dict:
+        """Autograde every submission of `name` (one nbgrader run); per student:
+        {"success", "grades": {grade_id: (score, max_score)}, "errors": {grade_id: text}}."""
+        if name not in self._grades:
+            self._grades[name] = self._autograde(name)
+        return self._grades[name]
+
+    def _autograde(self, name: str) -> dict:
+        from nbgrader.api import Gradebook
+
+        result = self.api.autograde(name, "*")
+        results = {}
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gb:
+            for folder in sorted((self.root / "submitted").iterdir()):
+                student = folder.name
+                if not (folder / name).exists():
+                    continue
+                try:
+                    sub = gb.find_submission_notebook(name, name, student)
+                except Exception:  # noqa: BLE001 - not graded at all: report it below
+                    results[student] = {"success": False, "log": result.get("log", "")}
+                    continue
+                grades = {g.name: (g.score, g.max_score) for g in sub.grades
+                          if g.cell_type == "code"}
+                graded = self.root / "autograded" / student / name / f"{name}.ipynb"
+                errors = {}
+                for cell in nbformat.read(str(graded), as_version=4).cells:
+                    texts = [o.get("ename", "") + ": " + o.get("evalue", "") + "\n"
+                             + "\n".join(o.get("traceback", []))
+                             for o in cell.get("outputs", []) if o.output_type == "error"]
+                    if texts and _grade_id(cell):
+                        errors[_grade_id(cell)] = "\n".join(texts)
+                results[student] = {"success": True, "grades": grades, "errors": errors}
+        return results
+
+
+def _bug_student(name: str, index: int) -> str:
+    return f"bug{index:02d}"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """One tmp course per worker; each notebook's submissions are made when first needed."""
+    with pytest.MonkeyPatch.context() as mp:
+        # nbgrader runs the `alembic` command of its own environment
+        mp.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+        yield from _course(tmp_path_factory)
+
+
+def _course(tmp_path_factory):
+    course = Course(tmp_path_factory.mktemp("course"))
+    submitted = set()
+
+    def ensure(name: str) -> Course:
+        if name not in submitted:
+            course.submit("blank", name, course.release(name))
+            course.submit("solved", name, course.filled(name))
+            for i, bug in enumerate(BUGS.get(name, [])):
+                source = textwrap.dedent(bug.source).strip("\n")
+                course.submit(_bug_student(name, i), name,
+                              course.filled(name, {bug.answer: source}, graded_only=True))
+            submitted.add(name)
+        return course
+
+    course.ensure = ensure
+    yield course
+
+
+def _test_cells(name: str) -> dict[str, float]:
+    cells = mf.scan_notebook(NOTEBOOK_DIR / f"{name}.ipynb")
+    return {c["grade_id"]: c["points"] for c in cells if c["kind"] == "test"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _params(NOTEBOOKS))
+def test_release_hides_solutions_and_hidden_tests(course, name):
+    release = course.ensure(name).release(name)
+    text = "\n".join(c.source for c in release.cells)
+    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+    for cell in release.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            assert "hidden=True" not in cell.source, f"{name}/{meta['grade_id']}: hidden call"
+        if cell.cell_type == "code" and meta.get("solution"):
+            assert "raise NotImplementedError()" in cell.source, (
+                f"{name}/{meta['grade_id']}: the stub does not raise NotImplementedError")
+        if cell.cell_type == "markdown" and meta.get("solution"):
+            assert "YOUR ANSWER HERE" in cell.source, f"{name}/{meta['grade_id']}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _params(NOTEBOOKS))
+def test_blank_release_fails_every_test_without_crashing(course, name):
+    graded = course.ensure(name).autograde(name)["blank"]
+    assert graded["success"], f"{name}: the blank release did not grade: {graded}"
+    tests = _test_cells(name)
+    assert set(graded["grades"]) >= set(tests)
+    passed = [g for g in tests if graded["grades"][g][0] != 0]
+    assert not passed, f"{name}: test cells {passed} give points to an empty answer"
+    assert set(graded["errors"]) >= set(tests), f"{name}: silent test cells"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _params(NOTEBOOKS))
+def test_solutions_filled_into_the_release_get_full_marks(course, name):
+    graded = course.ensure(name).autograde(name)["solved"]
+    assert graded["success"], f"{name}: the solved release did not grade: {graded}"
+    tests = _test_cells(name)
+    lost = {g: graded["grades"][g] for g in tests if graded["grades"][g][0] != tests[g]}
+    assert not lost, f"{name}: points lost with the solutions: {lost}\n{graded['errors']}"
+    assert sum(graded["grades"][g][1] for g in tests) == sum(tests.values())
+
+
+_INJECTIONS = [pytest.param(name, i, marks=_group(name), id=f"{name}-{bug.answer}-{bug.bug}-{i}")
+               for name in NOTEBOOKS for i, bug in enumerate(BUGS.get(name, []))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, index", _INJECTIONS)
+def test_seed_bug_fails_its_test_and_is_named(course, name, index):
+    bug = BUGS[name][index]
+    graded = course.ensure(name).autograde(name)[_bug_student(name, index)]
+    assert graded["success"], f"{name} with {bug.note}: did not grade: {graded}"
+    score, _ = graded["grades"][bug.test]
+    assert score == 0, f"{name}/{bug.test} gave {score} points to {bug.note}"
+    error = graded["errors"].get(bug.test, "")
+    assert f"bug {bug.bug}" in error, (
+        f"{name}/{bug.test} failed without naming {bug.bug} ({bug.note}):\n{error[-1500:]}")
+
+
+def test_every_bug_injection_targets_real_cells():
+    """A renamed cell must not silently turn an injection into a no-op."""
+    for name, bugs in BUGS.items():
+        if name not in NOTEBOOKS:
+            continue
+        cells = {c["grade_id"]: c["kind"] for c in mf.scan_notebook(NOTEBOOK_DIR / f"{name}.ipynb")}
+        for bug in bugs:
+            assert cells.get(bug.answer) == "answer", f"{name}: no answer cell {bug.answer}"
+            assert cells.get(bug.test) == "test", f"{name}: no test cell {bug.test}"
+            assert re.fullmatch(r"B([1-9]|1[0-8])", bug.bug), bug.bug
