@@ -172,7 +172,7 @@ XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
 
 
-def train_xor(hidden, seed, lr=1.0, epochs=1000):
+def train_xor(hidden, seed, lr=2.0, epochs=500):
     """Train a 2-`hidden`-1 network on XOR, full batch; returns ``(net, losses)``.
 
     Introduced in notebook 04. The net is ``Dense(2, hidden), Tanh, Dense(hidden, 1),
