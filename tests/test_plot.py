@@ -157,6 +157,23 @@ def test_gradcheck_report_is_duck_typed_on_rows_and_marks_nan():
     assert "all 1 below" in plot.gradcheck_report(rows).axes[0].get_title()
 
 
+def test_gradcheck_report_reads_the_reference_gradreport():
+    gradcheck = pytest.importorskip("nnlab.gradcheck")
+    layers = pytest.importorskip("nnlab.layers")
+    network = pytest.importorskip("nnlab.network")
+    losses = pytest.importorskip("nnlab.losses")
+    net = network.Sequential(layers.Dense(2, 3, 0), layers.Tanh(), layers.Dense(3, 1, 1),
+                             layers.Sigmoid())
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    y = np.array([[0.0], [1.0], [1.0], [0.0], [1.0]])
+    report = gradcheck.network_gradient_report(net, losses.binary_cross_entropy, X, y)
+    ax = plot.gradcheck_report(report).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(report.errors())
+    np.testing.assert_allclose([b.get_height() for b in ax.patches],
+                               np.maximum(list(report.errors().values()), 1e-16))
+    assert f"below {report.threshold:g}" in ax.get_title()
+
+
 @pytest.mark.parametrize("bad, err, match", [
     ({}, ValueError, "empty"),
     ({"W": -1.0}, ValueError, ">= 0"),

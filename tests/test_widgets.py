@@ -125,6 +125,17 @@ def test_live_training_matches_the_reference_train_xor():
     np.testing.assert_allclose(losses, reference, rtol=0, atol=0)
 
 
+def test_live_training_starts_from_train_xors_defaults():
+    import inspect
+
+    from nnlab.train import train_xor
+
+    defaults = inspect.signature(train_xor).parameters
+    widget = live_training()
+    assert widget.controls["lr"].value == pytest.approx(defaults["lr"].default)
+    assert widget.controls["epochs"].value == defaults["epochs"].default
+
+
 def test_live_training_controls_change_the_run():
     widget = live_training(hidden=2, epochs=100)
     first = list(widget.train())

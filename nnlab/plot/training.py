@@ -114,7 +114,10 @@ def decision_boundary(predict_fn: Callable, X, y, *, ax=None, resolution: int = 
 
 
 def _report_items(report) -> dict[str, float]:
-    """name -> relative error from a mapping, or from an object with `.rows` / `.errors`."""
+    """name -> relative error from a mapping, or from an object with `.rows`, `.errors`
+    (attribute, or method as on `nnlab.gradcheck.GradReport`)."""
+    if not isinstance(report, Mapping) and callable(getattr(report, "errors", None)):
+        report = report.errors()
     for attr in ("rows", "errors", "relative_errors"):
         inner = getattr(report, attr, None)
         if inner is not None and not callable(inner):
@@ -151,22 +154,28 @@ def _report_items(report) -> dict[str, float]:
     return out
 
 
-def gradcheck_report(report, *, tol: float = GRADCHECK_TOL, ax=None, title: str | None = None):
+def gradcheck_report(report, *, tol: float | None = None, ax=None, title: str | None = None):
     """One bar per parameter: its relative error on a log scale, with the `tol` line (02).
 
-    `report` is a dict name -> relative error (what `gradient_check` returns), or any
-    object whose `.rows` is such a dict or a list of (name, error) pairs. Bars above
-    `tol` are red; an error of 0 is drawn at 1e-16; nan or inf is drawn red at the top
-    and labelled. Returns the Figure.
+    `report` is a dict name -> relative error (what `gradient_check` returns), a
+    `nnlab.gradcheck.GradReport`, or any object whose `.rows` is such a dict or a list of
+    (name, error) pairs. `tol` defaults to the report's `threshold`, else 1e-7. Bars that
+    fail (above `tol`, or marked not passed by the report) are red; an error of 0 is
+    drawn at 1e-16; nan or inf is drawn red at the top and labelled. Returns the Figure.
     """
     errors = _report_items(report)
-    if not (isinstance(tol, int | float) and tol > 0):
+    if tol is None:
+        tol = getattr(report, "threshold", None) or GRADCHECK_TOL
+    if isinstance(tol, bool) or not (isinstance(tol, int | float) and tol > 0):
         raise ValueError(f"tol={tol!r}: use a positive threshold such as 1e-7")
     names, values = list(errors), np.array(list(errors.values()))
     finite = np.isfinite(values)
     top = max(1.0, values[finite].max() * 10) if finite.any() else 1.0
     shown = np.where(finite, np.maximum(values, 1e-16), top)
-    failed = ~finite | (values > tol)
+    verdicts = {getattr(e, "name", None): getattr(e, "passed", None)
+                for e in getattr(report, "entries", None) or ()}
+    failed = np.array([not verdicts[name] if verdicts.get(name) is not None else v > tol
+                       for name, v in zip(names, values, strict=True)]) | ~finite
     fig, ax = _axes(ax, (max(4.0, 0.6 * len(names) + 2), 3.5))
     ax.bar(names, shown, color=np.where(failed, "tab:red", "tab:green"))
     ax.set_yscale("log")

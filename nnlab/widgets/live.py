@@ -25,8 +25,8 @@ class LiveTraining:
     display.
     """
 
-    def __init__(self, *, hidden: int = 2, lr: float = 1.0, seed: int = 0,
-                 epochs: int = 2000, redraw_every: int = 100):
+    def __init__(self, *, hidden: int = 2, lr: float = 2.0, seed: int = 0,
+                 epochs: int = 500, redraw_every: int = 25):
         import ipywidgets as widgets
 
         for name, value, low, high in (("hidden", hidden, 1, 16), ("seed", seed, 0, 2**31 - 1),
