@@ -235,6 +235,20 @@ def test_read_idx_refuses_a_file_whose_header_lies(tmp_path):
         mnist.read_idx(path)
 
 
+def test_load_mnist_builds_its_cache_from_verified_files_only(tmp_path, monkeypatch):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name, blob in BLOBS.items():
+        (folder / name).write_bytes(blob)
+    monkeypatch.setattr(mnist, "MNIST_FILES", TABLE)
+    assert load_mnist(data_dir=tmp_path)[0].shape == (N_TRAIN, 784)
+    (folder / "mnist.npz").unlink()
+    (folder / TRAIN_IMAGES).write_bytes(BLOBS[TRAIN_IMAGES][:-1] + b"x")
+    with pytest.raises(ChecksumError, match=r"expected .*python -m nnlab\.data fetch mnist"):
+        load_mnist(data_dir=tmp_path)
+    assert not (folder / "mnist.npz").exists()
+
+
 def test_cli_fetches_into_data_dir(tmp_path, server, monkeypatch, capsys):
     monkeypatch.setattr(mnist, "MNIST_FILES", TABLE)
     code = main(["fetch", "mnist", "--mirror", server.url, "--data-dir", str(tmp_path),

@@ -66,6 +66,11 @@ def load_mnist(*, data_dir: str | os.PathLike | None = None, dtype=np.float32):
     cache = folder / CACHE_NAME
     if not cache.is_file():
         if all((folder / name).is_file() for name in MNIST_FILES):
+            for name, (_, sha) in MNIST_FILES.items():
+                got = sha256_file(folder / name)
+                if got != sha:
+                    raise ChecksumError(f"{folder / name} has SHA-256 {got}, expected {sha}; "
+                                        f"run `{FETCH_COMMAND}` to download it again")
             _build_cache(folder, MNIST_FILES)
         else:
             extra = f" --data-dir {data_dir}" if data_dir is not None else ""
