@@ -82,7 +82,8 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
         raise ValueError(f"no assignments under {course.source}; run `release` first")
     name = None
     if limits:
-        info = kernel.install(memory_mb=memory_mb, cpu_seconds=timeout_submission, nproc=nproc)
+        info = kernel.install(memory_mb=memory_mb, cpu_seconds=timeout_submission, nproc=nproc,
+                              slots=jobs)
         name = info["name"]
         write_course_config(course, kernel_name=name)
         course.grader.mkdir(parents=True, exist_ok=True)
@@ -106,7 +107,7 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
         out = open(jobs_dir / f"worker-{i}.out", "w")  # noqa: SIM115 (closed below)
         proc = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(job)],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, **BLAS_ENV})
+                                env={**os.environ, **BLAS_ENV, "NNLAB_KERNEL_SLOT": str(i)})
         budget = len(group) * (timeout_submission * (worker.SALVAGE_ATTEMPTS + 1) + 60)
         procs.append((proc, out, time.time() + budget, group))
     failed = []

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 KERNEL_NAME = "nnlab-grader"
-KERNEL_USER = "nnlab-kernel"
+KERNEL_USER = "nnlab-kernel"  # one user per worker slot: nnlab-kernel0, nnlab-kernel1, ...
 # Single-threaded BLAS and a headless matplotlib inside every graded kernel.
 KERNEL_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
@@ -28,22 +28,36 @@ KERNEL_ENV = {
 }
 
 
-def kernel_user() -> tuple[int, int] | None:
-    """(uid, gid) of the unprivileged kernel user, creating it when we are root.
+def user_name(slot: int | str | None = None) -> str:
+    """The kernel user of worker `slot` (default: $NNLAB_KERNEL_SLOT, else 0).
+
+    Each worker has its own user, so that the process limit (counted per user) of one
+    worker's fork bomb never stops the other worker's kernels from starting.
+    """
+    if slot is None:
+        slot = os.environ.get("NNLAB_KERNEL_SLOT", "0")
+    if not str(slot).isdigit():
+        raise ValueError(f"kernel slot {slot!r} must be a whole number")
+    return f"{KERNEL_USER}{int(slot)}"
+
+
+def kernel_user(slot: int | str | None = None) -> tuple[int, int] | None:
+    """(uid, gid) of worker `slot`'s unprivileged kernel user, created when we are root.
 
     Returns None when the grader is not root: the kernel then runs as the grader, and
     the integrity report says so.
     """
     if os.geteuid() != 0:
         return None
+    name = user_name(slot)
     try:
-        entry = pwd.getpwnam(KERNEL_USER)
+        entry = pwd.getpwnam(name)
     except KeyError:
         useradd = shutil.which("useradd") or "/usr/sbin/useradd"
         subprocess.run([useradd, "--system", "--no-create-home", "--user-group",
-                        "--shell", "/usr/sbin/nologin", KERNEL_USER],
+                        "--shell", "/usr/sbin/nologin", name],
                        check=True, capture_output=True)
-        entry = pwd.getpwnam(KERNEL_USER)
+        entry = pwd.getpwnam(name)
     return entry.pw_uid, entry.pw_gid
 
 
@@ -73,7 +87,7 @@ def _interpreter_for(uid: int, gid: int) -> str | None:
 
 
 def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
-            prefix: str | None = None) -> dict:
+            prefix: str | None = None, slots: int = 1) -> dict:
     """Write the kernelspec into `prefix`/share/jupyter/kernels (default: this venv).
 
     memory_mb caps the address space (a bigger allocation raises MemoryError), cpu_seconds
@@ -92,10 +106,10 @@ def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
         raise RuntimeError("prlimit was not found; install util-linux (apt-get install "
                            "util-linux) so the grading kernel can be resource-limited")
     env = dict(KERNEL_ENV, NNLAB_KERNEL_SITE=sysconfig.get_paths()["purelib"])
-    ids = kernel_user()
-    python = _interpreter_for(*ids) if ids else None
+    users = [kernel_user(slot) for slot in range(slots)]
+    python = _interpreter_for(*users[0]) if users[0] else None
     if python:
-        env.update(NNLAB_KERNEL_USER=KERNEL_USER, NNLAB_KERNEL_PYTHON=python)
+        env.update(NNLAB_KERNEL_USER="1", NNLAB_KERNEL_PYTHON=python)
     argv = [prlimit, f"--as={memory_mb * 1024 * 1024}", f"--cpu={cpu_seconds}",
             f"--nproc={nproc}", sys.executable, "-m", "autograder.kernel",
             "-f", "{connection_file}"]
@@ -111,14 +125,16 @@ def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
     tmp = base / "kernel.json.tmp"
     tmp.write_text(json.dumps(spec, indent=1))
     os.replace(tmp, base / "kernel.json")
-    return {"name": KERNEL_NAME, "user": KERNEL_USER if python else None, "python": python}
+    return {"name": KERNEL_NAME, "user": user_name(0)[:-1] + "N" if python else None,
+            "python": python}
 
 
 def _drop_privileges(connection_file: str) -> str:
     """As root: give the kernel user a copy of the connection file, then become that user."""
-    if os.environ.get("NNLAB_KERNEL_USER") != KERNEL_USER or os.geteuid() != 0:
+    if os.environ.get("NNLAB_KERNEL_USER") != "1" or os.geteuid() != 0:
         return connection_file
-    entry = pwd.getpwnam(KERNEL_USER)
+    name = user_name()
+    entry = pwd.getpwnam(name)
     private = Path.cwd() / ".kernel"
     private.mkdir(mode=0o700, exist_ok=True)
     copy = private / "kernel.json"
@@ -126,7 +142,7 @@ def _drop_privileges(connection_file: str) -> str:
     for path in (private, copy):
         os.chown(path, entry.pw_uid, entry.pw_gid)
     os.environ.update(HOME=str(private), IPYTHONDIR=str(private / "ipython"),
-                      MPLCONFIGDIR=str(private / "mpl"), USER=KERNEL_USER, LOGNAME=KERNEL_USER)
+                      MPLCONFIGDIR=str(private / "mpl"), USER=name, LOGNAME=name)
     os.setgroups([])
     os.setgid(entry.pw_gid)
     os.setuid(entry.pw_uid)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from nbconvert.preprocessors import Preprocessor
 from nbgrader.preprocessors import Execute
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, Unicode
 
 from autograder import kernel
 
@@ -52,7 +52,7 @@ class GuardedExecute(Execute):
         scratch.chmod(0o755)
         if self.kernel_name == kernel.KERNEL_NAME and os.geteuid() == 0:
             try:
-                entry = pwd.getpwnam(kernel.KERNEL_USER)
+                entry = pwd.getpwnam(kernel.user_name())
             except KeyError:
                 entry = None
             for path in (scratch, *scratch.rglob("*")) if entry else ():
@@ -136,6 +136,8 @@ class HideHiddenTests(Preprocessor):
     A failing test's traceback is replaced by its last line, `CheckFailed: check_x found
     bug B1 (...)` and the message, with any line that quotes hidden test code dropped.
     """
+
+    enabled = Bool(True, help="nbconvert runs a preprocessor only when enabled").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         meta = cell.get("metadata", {}).get("nbgrader", {})

@@ -8,7 +8,6 @@ notebooks in tests/fixtures/submissions/ were written by `write_fixtures`.
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 
 import nbformat
@@ -88,14 +87,13 @@ def defined(cell) -> str | None:
     return None
 
 
-def junk(release) -> nbformat.NotebookNode:
-    """The release with every answer replaced by a function that returns junk."""
+def junk(release, value: str = "0.5") -> nbformat.NotebookNode:
+    """The release with every answer replaced by a function that returns `value`."""
     nb = copy.deepcopy(release)
     for cell in answer_cells(nb):
         name = defined(cell)
         if name:
-            cell.source = JUNK.format(name=name, value="_Always(0.5) if '_Always' in "
-                                      "globals() else 0.5")
+            cell.source = JUNK.format(name=name, value=value)
     return nb
 
 
@@ -132,7 +130,8 @@ def scenarios(release, source, bugs: dict[str, dict[str, str]] | None = None) ->
     out["test-cell-duplicated"] = duplicated
     out["missing-notebook"] = None
     for name, code in CHEATS.items():
-        out[name] = with_code(junk(release), code)
+        value = "_Always(0.5)" if name == "cheat-always-equal" else "0.5"
+        out[name] = with_code(junk(release, value), code)
     return out
 
 
@@ -154,10 +153,7 @@ def write_fixtures(release_path: Path, source_path: Path, folder: Path, bugs=Non
     written = []
     for name, scenario in scenarios(release, source, bugs).items():
         path = Path(folder) / f"submitted-{name}.ipynb"
-        if scenario is None:
-            path.write_text(json.dumps({"scenario": "missing-notebook"}))
-            path = path.with_suffix(".ipynb")
-        else:
+        if scenario is not None:
             write(scenario, path)
-        written.append(path)
+            written.append(path)
     return written

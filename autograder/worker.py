@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import preprocessors
+from autograder import integrity, preprocessors
 from autograder.course import Course, load_config, write_json_atomic
 from autograder.preflight import preflight
 
@@ -67,7 +67,7 @@ def diagnoses(nb) -> list[dict]:
             found.append({
                 "grade_id": meta.get("grade_id"),
                 "error": out.get("ename", ""),
-                "check": match.group(1) if match else (first.split(" ")[0]
+                "check": match.group(1) if match else (first.split(" ")[0].rstrip(":")
                                                        if first.startswith("check_") else ""),
                 "bug": match.group(2) if match else "",
                 "message": evalue.strip()[:2000],
@@ -102,6 +102,25 @@ def neutralise(path: Path, event: dict) -> bool:
             nbformat.write(nb, str(path))
             return True
     return False
+
+
+def repair_duplicates(path: Path) -> None:
+    """Keep the first cell of each grade_id; later copies become plain cells.
+
+    nbgrader 0.9.6's DeduplicateIds leaves the copies with grade_id-less metadata, on which
+    OverwriteCells(add_missing_cells=True) crashes.
+    """
+    nb = nbformat.read(str(path), as_version=4)
+    seen, changed = set(), False
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in seen:
+            del cell.metadata["nbgrader"]
+            changed = True
+        elif gid:
+            seen.add(gid)
+    if changed:
+        nbformat.write(nb, str(path))
 
 
 def autograde(course: Course, student: str, assignment: str, settings: dict) -> tuple[bool, str]:
@@ -162,9 +181,12 @@ def grade_one(course: Course, student: str, assignment: str, settings: dict) -> 
         record["seconds"] = round(time.time() - started, 2)
         write_json_atomic(status_path(course, student, assignment), record)
         return record
+    record["flags"] = integrity.scan_notebook(course.submission(student, assignment))
     scratch = course.root / SCRATCH / student / assignment
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(folder, scratch)
+    if "cells-duplicated" in check.notes:
+        repair_duplicates(scratch / f"{assignment}.ipynb")
     log = ""
     for _attempt in range(SALVAGE_ATTEMPTS + 1):
         preprocessors.EVENTS.clear()

@@ -1,0 +1,88 @@
+"""`python -m autograder release|grade|feedback|report|demo`: a thin command line over
+nbgrader. Each command parses, delegates, prints what it wrote and exits non-zero when
+something required failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder.course import NOTEBOOKS, Course
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    p.add_argument("--course", default="course", help="course root (default ./course)")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("release", help="generate the student versions")
+    r.add_argument("assignments", nargs="*", help="notebook names (default: all)")
+    r.add_argument("--notebooks", default=str(NOTEBOOKS), help="where the notebooks are")
+    g = sub.add_parser("grade", help="autograde every submission under submitted/")
+    g.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    g.add_argument("--timeout-cell", type=int, default=30, help="seconds per cell")
+    g.add_argument("--timeout-submission", type=int, default=300,
+                   help="seconds per notebook, wall clock and CPU")
+    g.add_argument("--memory", type=int, default=2048, help="MB of address space per kernel")
+    g.add_argument("--nproc", type=int, default=64, help="processes+threads per kernel user")
+    g.add_argument("--no-limits", action="store_true",
+                   help="run stock ipykernel (no prlimit, no unprivileged user)")
+    g.add_argument("--student", action="append", help="only these students (repeatable)")
+    g.add_argument("--assignment", action="append", help="only these assignments")
+    g.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    f = sub.add_parser("feedback", help="HTML feedback per graded notebook")
+    f.add_argument("assignments", nargs="*")
+    sub.add_parser("report", help="grades.csv, diagnoses.csv, integrity, bug summary")
+    d = sub.add_parser("demo", help="a sample class: release, grade, feedback, report")
+    d.add_argument("--jobs", type=int, default=2)
+    d.add_argument("--notebooks", default=None, help="notebook folder (default: the course's)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    course = Course(Path(args.course))
+    failures: list[str] = []
+    if args.command == "release":
+        from autograder import steps
+
+        for name, result in steps.release(course, args.assignments or None,
+                                          notebooks=Path(args.notebooks)).items():
+            print(f"release {name}: {result}")
+            if result != "ok":
+                failures.append(f"release {name}")
+    elif args.command == "grade":
+        from autograder import grade
+
+        done = grade.run(course, jobs=args.jobs, timeout_cell=args.timeout_cell,
+                         timeout_submission=args.timeout_submission, memory_mb=args.memory,
+                         nproc=args.nproc, limits=not args.no_limits, students=args.student,
+                         assignments=args.assignment, force=args.force)
+        failures += [f"worker exited {w['returncode']}" for w in done["failed_workers"]]
+        print(f"graded {done['graded']}, skipped {done['skipped']} unchanged; "
+              f"worker logs: {' '.join(done['logs'])}")
+    elif args.command == "feedback":
+        from autograder import steps
+
+        for name, result in steps.feedback(course, args.assignments or None).items():
+            print(f"feedback {name}: {result} ({course.feedback}/*/{name}/)")
+            if result != "ok":
+                failures.append(f"feedback {name}")
+    elif args.command == "report":
+        from autograder import report
+
+        report.write(course)
+    elif args.command == "demo":
+        from autograder import demo
+
+        failures += demo.run(course, jobs=args.jobs,
+                             notebooks=Path(args.notebooks) if args.notebooks else None)
+    if failures:
+        print("FAILED: " + "; ".join(failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

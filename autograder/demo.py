@@ -1,0 +1,95 @@
+"""`python -m autograder demo`: a sample class graded end to end.
+
+The class: a perfect student, a blank one, students carrying catalogued bugs (taken
+from the mutation zoo, kept only when the check names them), and one student per fault
+and per cheat (in the first assignment; their other notebooks are perfect). Then release,
+grade, feedback and report, printing the grade table, the bug summary and the paths.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import textwrap
+from pathlib import Path
+
+import nbformat
+
+from autograder import grade, report, sample, steps
+from autograder.course import NOTEBOOKS, REPO, Course
+
+TOY = REPO / "tests" / "fixtures" / "submissions" / "instructor"
+
+
+def zoo_bugs(answer_names: dict[str, str], limit: int = 8) -> dict[str, tuple[str, str, str]]:
+    """scenario -> (grade_id, code, bug): mutants from the zoo that their check names."""
+    try:
+        import nnlab.checks as checks
+        from nnlab.checks.zoo import load
+        specimens = load()
+    except Exception:  # the zoo is not importable here: the demo runs without bug students
+        return {}
+    found: dict[str, tuple[str, str, str]] = {}
+    for spec in specimens:
+        name = spec.check.removeprefix("check_")
+        if spec.correct or not spec.bug or spec.kwargs or name not in answer_names:
+            continue
+        if any(v[2] == spec.bug for v in found.values()) or len(found) >= limit:
+            continue
+        try:
+            code = textwrap.dedent(inspect.getsource(spec.obj))
+            code = "\n".join(l for l in code.split("\n") if not l.startswith("@"))
+            code = re.sub(rf"^(def|class) {spec.obj.__name__}\b", rf"\1 {name}", code, flags=re.M)
+            space = {"np": __import__("numpy")}
+            exec(compile(code, "<zoo>", "exec"), space)  # noqa: S102 (our own zoo)
+            getattr(checks, spec.check)(space[name])
+        except checks.CheckFailed as exc:
+            if exc.bug == spec.bug:
+                found[f"bug-{spec.bug}"] = (answer_names[name], "import numpy as np\n" + code,
+                                            spec.bug)
+        except Exception:
+            continue
+    return found
+
+
+def build_class(course: Course) -> list[str]:
+    """Write the sample submissions under submitted/; returns the student ids."""
+    students: set[str] = set()
+    assignments = course.assignments()
+    for i, name in enumerate(assignments):
+        release = nbformat.read(str(course.release / name / f"{name}.ipynb"), as_version=4)
+        source = nbformat.read(str(course.source / name / f"{name}.ipynb"), as_version=4)
+        answers = {sample.defined(c): c.metadata.nbgrader.grade_id
+                   for c in sample.answer_cells(source) if sample.defined(c)}
+        bugs = {k: {gid: code} for k, (gid, code, _) in zoo_bugs(answers).items()}
+        made = sample.scenarios(release, source, bugs)
+        good = made["perfect"]
+        for scenario, nb in made.items():
+            first_only = scenario not in ("perfect", "blank") and not scenario.startswith("bug-")
+            if first_only and i > 0:
+                nb = good
+            sample.write(nb, course.submission(scenario, name))
+            students.add(scenario)
+        for student in students - set(made):
+            sample.write(good, course.submission(student, name))
+    return sorted(students)
+
+
+def run(course: Course, jobs: int = 2, notebooks: Path | None = None, echo=print) -> list[str]:
+    """The whole demo; returns the failures (empty when everything worked)."""
+    notebooks = notebooks or (NOTEBOOKS if any(NOTEBOOKS.glob("*.ipynb")) else TOY)
+    failures = []
+    for name, result in steps.release(course, notebooks=notebooks).items():
+        echo(f"release {name}: {'ok' if result == 'ok' else 'FAILED'}")
+        if result != "ok":
+            failures.append(f"release {name}: {result[-300:]}")
+    students = build_class(course)
+    echo(f"sample class: {len(students)} students in {course.submitted}")
+    done = grade.run(course, jobs=jobs, timeout_cell=10, timeout_submission=60, echo=echo)
+    failures += [f"grading worker exited {w['returncode']}" for w in done["failed_workers"]]
+    for name, result in steps.feedback(course).items():
+        echo(f"feedback {name}: {'ok' if result == 'ok' else 'FAILED'} ({course.feedback})")
+        if result != "ok":
+            failures.append(f"feedback {name}")
+    report.write(course, echo=echo)
+    return failures

@@ -1,0 +1,151 @@
+"""What the instructor reads: grades, diagnoses, integrity flags and the class's bugs.
+
+Everything comes from the status records `grade` writes (one per student and notebook)
+plus the list of students and assignments, so a student who submitted nothing appears
+as `missing` rather than vanishing. Files go to `<course>/reports/`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from autograder.course import Course
+
+
+def records(course: Course) -> dict[tuple[str, str], dict]:
+    found = {}
+    for path in sorted(course.status_dir.glob("*/*.json")):
+        rec = json.loads(path.read_text())
+        found[(rec["student"], rec["assignment"])] = rec
+    return found
+
+
+def grade_rows(course: Course) -> list[dict]:
+    """One row per student and assignment: score, max, status (graded | error:... | missing)."""
+    recs = records(course)
+    students = sorted(set(course.students()) | {s for s, _ in recs})
+    rows = []
+    for student in students:
+        for assignment in course.assignments():
+            rec = recs.get((student, assignment))
+            if rec is None:
+                graded = (course.submitted / student / assignment).is_dir()
+                rec = {"status": "error:not-graded-yet" if graded else "missing"}
+            rows.append({"student": student, "assignment": assignment, "notebook": assignment,
+                         "score": rec.get("score"), "max_score": rec.get("max_score"),
+                         "status": rec["status"], "reasons": " ".join(rec.get("reasons", [])),
+                         "flags": len(rec.get("flags", []))})
+    return rows
+
+
+def diagnosis_rows(course: Course) -> list[dict]:
+    rows = []
+    for (student, assignment), rec in records(course).items():
+        for d in rec.get("diagnoses", []):
+            rows.append({"student": student, "assignment": assignment, "notebook": assignment,
+                         "grade_id": d["grade_id"], "bug": d["bug"], "check": d["check"],
+                         "error": d["error"], "message": d["message"]})
+    return rows
+
+
+def integrity_rows(course: Course) -> list[dict]:
+    rows = []
+    kernel_file = course.grader / "kernel.json"
+    kernel = json.loads(kernel_file.read_text()) if kernel_file.exists() else {}
+    if not kernel.get("user"):
+        rows.append({"student": "*", "assignment": "*", "grade_id": "",
+                     "flag": "kernels ran as the grader's own user: a submission could read "
+                             "source/ and write gradebook.db"})
+    for (student, assignment), rec in records(course).items():
+        for f in rec.get("flags", []):
+            rows.append({"student": student, "assignment": assignment, **f})
+    return rows
+
+
+def bug_summary(diagnoses: list[dict], n_students: int) -> list[dict]:
+    """Per catalogued bug: how many students made it, and in which notebooks."""
+    students, notebooks = defaultdict(set), defaultdict(set)
+    for d in diagnoses:
+        if d["bug"]:
+            students[d["bug"]].add(d["student"])
+            notebooks[d["bug"]].add(d["notebook"])
+    try:
+        from nnlab.checks._core import CATALOGUE
+    except Exception:  # the checks package is broken: the summary still counts the ids
+        CATALOGUE = {}
+    order = sorted(students, key=lambda b: (-len(students[b]), int(b[1:])))
+    return [{"bug": b, "name": CATALOGUE.get(b, ("",))[0], "students": len(students[b]),
+             "share": f"{len(students[b]) / max(n_students, 1):.0%}",
+             "notebooks": " ".join(sorted(notebooks[b]))} for b in order]
+
+
+def _csv(path: Path, rows: list[dict], fields: list[str]) -> Path:
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def markdown_table(rows: list[dict], fields: list[str]) -> str:
+    lines = ["| " + " | ".join(fields) + " |", "|" + "---|" * len(fields)]
+    lines += ["| " + " | ".join(str(r[f]) for f in fields) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def plot(summary: list[dict], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 0.4 * max(len(summary), 3) + 1))
+    labels = [f"{r['bug']} {r['name'][:45]}" for r in summary][::-1]
+    ax.barh(labels, [r["students"] for r in summary][::-1], color="#c0392b")
+    ax.set_xlabel("students")
+    ax.set_title("Catalogued bugs found in the class")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def write(course: Course, echo=print) -> dict[str, Path]:
+    """Write every report; print the grade table and the bug summary. Returns the paths."""
+    out = course.reports
+    out.mkdir(parents=True, exist_ok=True)
+    grades, diags, flags = grade_rows(course), diagnosis_rows(course), integrity_rows(course)
+    students = sorted({r["student"] for r in grades})
+    summary = bug_summary(diags, len(students))
+    paths = {
+        "grades": _csv(out / "grades.csv", grades, list(grades[0]) if grades else ["student"]),
+        "diagnoses": _csv(out / "diagnoses.csv", diags,
+                          ["student", "assignment", "notebook", "grade_id", "bug", "check",
+                           "error", "message"]),
+        "integrity": _csv(out / "integrity.csv", flags,
+                          ["student", "assignment", "grade_id", "flag"]),
+        "summary_csv": _csv(out / "bug_summary.csv", summary,
+                            ["bug", "name", "students", "share", "notebooks"]),
+    }
+    table = markdown_table(summary, ["bug", "name", "students", "share", "notebooks"])
+    statuses = defaultdict(int)
+    for r in grades:
+        statuses[r["status"]] += 1
+    md = [f"# Class summary: {len(students)} students", "",
+          "Status counts: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())), "",
+          "## Catalogued bugs", "", table or "(none found)", "",
+          f"## Integrity: {len(flags)} flags (see integrity.csv)"]
+    paths["summary_md"] = out / "summary.md"
+    paths["summary_md"].write_text("\n".join(md) + "\n")
+    paths["plot"] = plot(summary, out / "bug_summary.png")
+    echo(markdown_table(grades, ["student", "assignment", "score", "max_score", "status"]))
+    echo("")
+    echo(table if summary else "no catalogued bug found")
+    echo("")
+    for name, path in paths.items():
+        echo(f"{name:12s} {path}")
+    return paths
