@@ -1,0 +1,142 @@
+"""The checks of notebook 02 against their mutation zoo, plus the defences a check needs."""
+
+import importlib
+import time
+
+import numpy as np
+import pytest
+
+from nnlab.checks import CheckFailed, rung02
+from nnlab.checks.zoo import ZOO
+
+importlib.import_module("nnlab.checks.zoo.rung02")
+SPECIMENS = [s for s in ZOO if s.check in rung02.__all__]
+IDS = [f"{s.check}-{s.obj.__name__}" for s in SPECIMENS]
+
+
+def run(spec, hidden):
+    getattr(rung02, spec.check)(spec.obj, hidden=hidden, **spec.kwargs)
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("spec", SPECIMENS, ids=IDS)
+def test_zoo(spec, hidden):
+    if spec.correct:
+        run(spec, hidden)
+        return
+    with pytest.raises(CheckFailed) as info:
+        run(spec, hidden)
+    err = info.value
+    assert isinstance(err, AssertionError)
+    assert err.bug == spec.bug, f"{spec.style}: named {err.bug}, expected {spec.bug}\n{err}"
+    assert err.check == spec.check
+    assert len(err.message) > 80
+    assert "[[" not in err.message and "array(" not in err.message
+
+
+def test_zoo_covers_every_bug_twice_and_two_correct_variants():
+    for name in rung02.__all__:
+        check = getattr(rung02, name)
+        mine = [s for s in SPECIMENS if s.check == name]
+        assert sum(s.correct for s in mine) >= 2, name
+        for bug in check.covers:
+            assert sum(1 for s in mine if not s.correct and s.bug == bug) >= 2, (name, bug)
+        assert any(not s.correct and s.bug is None for s in mine), name
+
+
+def test_seed001_gradient_check_is_told_it_compares_the_weights():
+    from nnlab.checks.zoo.rung02 import gc_compares_params
+
+    with pytest.raises(CheckFailed) as info:
+        rung02.check_gradient_check(gc_compares_params)
+    assert info.value.bug == "B5" and "PARAMETERS" in info.value.message
+
+
+def test_forward_difference_is_named_as_such():
+    from nnlab.checks.zoo.rung02 import numgrad_forward
+
+    with pytest.raises(CheckFailed) as info:
+        rung02.check_numerical_gradient(numgrad_forward)
+    assert info.value.bug is None and "centred difference" in info.value.message
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def spin(*args, **kwargs):
+    while True:
+        try:
+            time.sleep(0.01)
+        except Exception:
+            pass
+
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+    def __lt__(self, other):
+        return True
+
+    def __le__(self, other):
+        return True
+
+
+FAKES = {
+    "check_numerical_gradient": lambda f, x, h=1e-5: AlwaysEqual(),
+    "check_relative_error": lambda a, b: AlwaysEqual(),
+    "check_gradient_check": lambda loss_fn, params, grads, h=1e-5: {
+        k: AlwaysEqual() for k in params},
+}
+
+
+@pytest.mark.parametrize("name", rung02.__all__)
+def test_not_implemented_stub(name):
+    with pytest.raises(CheckFailed) as info:
+        getattr(rung02, name)(stub)
+    assert info.value.kind == "error"
+    assert "raise NotImplementedError()" in info.value.message
+
+
+def test_never_returns():
+    with pytest.raises(CheckFailed) as info:
+        rung02.check_relative_error(spin)
+    assert info.value.kind == "timeout"
+
+
+@pytest.mark.parametrize("name", rung02.__all__)
+def test_always_equal_object_refused(name):
+    with pytest.raises(CheckFailed) as info:
+        getattr(rung02, name)(FAKES[name])
+    assert info.value.kind == "integrity"
+
+
+@pytest.mark.parametrize("ref, name", [
+    ("numerical_gradient", "check_numerical_gradient"),
+    ("relative_error", "check_relative_error"),
+    ("gradient_check", "check_gradient_check"),
+])
+def test_calling_the_reference_is_refused(ref, name):
+    mod = pytest.importorskip("nnlab.gradcheck")
+    alias = getattr(mod, ref)
+
+    def mine(*args, **kwargs):
+        return alias(*args, **kwargs)
+
+    with pytest.raises(CheckFailed) as info:
+        getattr(rung02, name)(mine)
+    assert info.value.kind == "integrity"
+
+
+def test_patched_numpy_allclose_is_flagged():
+    from nnlab.checks.zoo.rung02 import rel_elementwise
+
+    original = np.allclose
+    np.allclose = lambda *a, **k: True
+    try:
+        with pytest.raises(CheckFailed) as info:
+            rung02.check_relative_error(rel_elementwise)
+        assert info.value.kind == "integrity" and "numpy.allclose" in info.value.message
+    finally:
+        np.allclose = original
