@@ -1,3 +1,141 @@
-"""Checks for notebook 04. (to be written)"""
+"""Checks for notebook 04: `train_xor`, a 2-h-1 network trained on XOR.
 
-__all__: list[str] = []
+The check trains with the student's own defaults for a few seeds and wants most runs to
+get the truth table right (outputs thresholded at 0.5). When they do not, it reads the
+trained network and the loss history: no hidden layer (B4), identical hidden units (B6),
+biases that never moved (B7), weights shrunk to zero (B12), a rising loss (B15).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy
+
+from nnlab.checks._core import as_array, call, check, describe, fail, finite, reference
+
+# numpy as it was at import: a student who replaces np.abs later changes no verdict.
+np = SimpleNamespace(**vars(numpy))
+
+__all__ = ["check_train_xor"]
+
+_X = numpy.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+_Y = numpy.array([0.0, 1.0, 1.0, 0.0])
+
+
+def _layers(net):
+    """The layers of a Sequential, a list of layers, or anything with `.layers`."""
+    layers = getattr(net, "layers", None)
+    if layers is None and isinstance(net, (list, tuple)):
+        layers = net
+    return list(layers) if layers is not None else None
+
+
+def _dense(net):
+    """[(W, b or None)] of the layers that hold a 2-D weight matrix, in order."""
+    found = []
+    for layer in _layers(net) or []:
+        W = getattr(layer, "W", None)
+        if W is not None and numpy.ndim(W) == 2:
+            b = getattr(layer, "b", None)
+            found.append((as_array(W, "a layer's W"),
+                          None if b is None else as_array(b, "a layer's b")))
+    return found
+
+
+def _predict(net, what):
+    if callable(getattr(net, "predict", None)):
+        fn = net.predict
+    elif callable(getattr(net, "forward", None)):
+        fn = net.forward
+    elif _layers(net):
+        def fn(X):
+            for layer in _layers(net):
+                X = layer.forward(X)
+            return X
+    else:
+        fail(f"{what} returned a net of type {type(net).__name__} with no predict(X) or "
+             "forward(X). Return the Sequential you trained.")
+    out = as_array(call(fn, _X.copy(), what=f"net.predict(XOR inputs) after {what}",
+                        seconds=2)[0], "net.predict(X)")
+    if out.size != 4:
+        fail(f"net.predict on the 4 XOR inputs returned shape {out.shape}; expected (4, 1).")
+    return out.reshape(-1)
+
+
+def _run(train_xor, hidden, seed, forbid):
+    what = f"train_xor(hidden={hidden}, seed={seed})"
+    res, _ = call(train_xor, hidden, seed, what=what, seconds=5, forbid=forbid)
+    if not isinstance(res, (tuple, list)) or len(res) != 2:
+        fail(f"{what} returned {type(res).__name__}; it must return (net, losses).")
+    net, losses = res
+    losses = as_array(losses, f"the losses of {what}").reshape(-1)
+    if losses.size < 2:
+        fail(f"{what} returned {losses.size} losses; return one loss per epoch.")
+    out = _predict(net, what)
+    return what, net, losses, out
+
+
+def _structure(what, net, losses, hidden):
+    """Verdicts that hold whatever the seed: the layers the student built."""
+    dense = _dense(net)
+    if not dense:
+        fail(f"{what}: no layer of the returned net has a 2-D weight matrix W. Build it from "
+             "Dense layers: Sequential(Dense(2, hidden), Tanh(), Dense(hidden, 1), Sigmoid()).")
+    W0 = dense[0][0]
+    if len(dense) == 1 or W0.shape[1] == 1:
+        fail(f"{what}: the net has a single layer of weights ({W0.shape}): one neuron. A "
+             "single neuron draws one straight line and XOR needs two, so its outputs sit "
+             "near 0.5. Add the hidden layer: Dense(2, hidden), an activation, "
+             "Dense(hidden, 1), Sigmoid().", "B4")
+    if W0.shape != (2, hidden):
+        fail(f"{what}: the first layer's W has shape {W0.shape}; with hidden={hidden} it must "
+             f"be (2, {hidden}). Use the `hidden` argument for the hidden layer's size.")
+    if all(np.abs(W).max() < 1e-3 for W, _ in dense) and np.ptp(losses) < 1e-9:
+        fail(f"{what}: every weight is 0 and the loss never changed ({losses[0]:.4g} from the "
+             "first epoch). The weights started at 0: every hidden unit computes the same "
+             "thing and, with tanh, no gradient ever reaches them. Initialise the weights at "
+             "random from the seed: rng.normal(0, 1, (n_in, n_out)).", "B6")
+    if all(np.abs(W).max() < 1e-3 for W, _ in dense):
+        fail(f"{what}: after training every weight is near 0 (first layer {describe(W0)}). "
+             "The update shrinks the weights by themselves (W -= lr * W) instead of moving "
+             "them along the gradient: W -= lr * dW.", "B12")
+    if (np.ptp(W0, axis=1) < 1e-8).all():
+        fail(f"{what}: all {hidden} hidden units have identical weights after training "
+             f"({describe(W0)}). They started equal, so they got equal gradients and never "
+             "split. Initialise the weights at random from the seed.", "B6")
+    if all(b is None or not np.abs(b).any() for _, b in dense):
+        fail(f"{what}: no layer has a bias that moved (all are missing or exactly 0 after "
+             "training). Without biases every boundary passes through the origin. Give "
+             "each Dense a bias b (h,) and update it with db.", "B7")
+
+
+@check("train_xor", rung="04", covers=("B4", "B6", "B7", "B12", "B15"))
+def check_train_xor(train_xor, *, hidden=False):
+    """Check `train_xor(hidden, seed, lr=..., epochs=...) -> (net, losses)` (notebook 04).
+
+    XOR inputs X (4, 2), targets (4, 1); the net maps X (n, 2) -> (n, 1) through h hidden
+    units. With the student's defaults, most seeds must give the right truth table.
+    """
+    forbid = reference("nnlab.train", "train_xor")
+    h, seeds, need = (5, (10, 11, 12, 13), 3) if hidden else (4, (0, 1, 2), 2)
+    runs = [_run(train_xor, h, seed, forbid) for seed in seeds]
+    for what, net, losses, _ in runs:
+        _structure(what, net, losses, h)
+    failed = [r for r in runs if not ((r[3] > 0.5) == (_Y > 0.5)).all()]
+    if len(runs) - len(failed) >= need:
+        return
+    what, net, losses, out = failed[0]
+    first, last = float(losses[0]), float(losses[-1])
+    if not finite(losses):
+        fail(f"{what}: the loss became nan or inf (first {first:.3g}). The learning rate is "
+             "too large, or the loss takes log(0): clip the predictions away from 0 and 1.")
+    if last > first + 0.05 and float(losses[len(losses) // 2]) > first:
+        fail(f"{what}: the loss rose from {first:.3g} to {last:.3g}. The update moves "
+             "uphill: the gradient's sign is flipped somewhere (W += lr * dW, or "
+             "dZ = y - y_hat). Use W -= lr * dW with dZ = y_hat - y.", "B15")
+    solved = len(runs) - len(failed)
+    fail(f"train_xor solved XOR for {solved} of {len(runs)} seeds with your defaults (need "
+         f"{need}). For {what.split(': ')[0]} the loss went from {first:.3g} to {last:.3g} and "
+         f"the outputs are {describe(out)}. If the loss barely fell, train longer or raise "
+         "lr; if outputs sit near 0.5, check the backward pass with a gradient check.")

@@ -1,0 +1,128 @@
+"""The notebook-04 check against its mutation zoo, and its defences."""
+
+import time
+
+import numpy as np
+import pytest
+
+from nnlab.checks import REGISTRY, CheckFailed, check_train_xor
+from nnlab.checks.zoo import load
+from nnlab.checks.zoo import rung04 as zoo
+
+SPECIMENS = [s for s in load() if s.check == "check_train_xor"]
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("specimen", SPECIMENS, ids=lambda s: s.obj.__name__)
+def test_zoo(specimen, hidden):
+    if specimen.correct:
+        check_train_xor(specimen.obj, hidden=hidden)
+        return
+    with pytest.raises(CheckFailed) as info:
+        check_train_xor(specimen.obj, hidden=hidden)
+    exc = info.value
+    assert isinstance(exc, AssertionError)
+    assert exc.bug == specimen.bug, str(exc)
+    assert exc.kind == "bug" and exc.check == "check_train_xor"
+    msg = str(exc)
+    assert len(exc.message) > 40 and "[[" not in msg and "array(" not in msg
+    assert len(msg) < 800
+
+
+def test_zoo_covers_every_bug_twice():
+    assert sum(s.correct for s in SPECIMENS) >= 2
+    assert any(s.bug is None and not s.correct for s in SPECIMENS)
+    for bug in REGISTRY["check_train_xor"].covers:
+        assert sum(s.bug == bug and not s.correct for s in SPECIMENS) >= 2, bug
+
+
+def test_reference_train_xor_passes(monkeypatch):
+    train = pytest.importorskip("nnlab.train")
+    import nnlab.checks.rung04 as rung04
+
+    monkeypatch.setattr(rung04, "reference", lambda module, name: ())
+    rung04.check_train_xor(train.train_xor)
+    rung04.check_train_xor(train.train_xor, hidden=True)
+
+
+def test_reference_call_refused():
+    train = pytest.importorskip("nnlab.train")
+
+    def wrapper(hidden, seed, lr=1.0, epochs=1000):
+        return train.train_xor(hidden, seed, lr=lr, epochs=epochs)
+
+    with pytest.raises(CheckFailed) as info:
+        check_train_xor(wrapper)
+    assert info.value.kind == "integrity"
+
+
+def _hangs(hidden, seed, lr=1.0, epochs=1000):
+    losses = []
+    while True:
+        try:
+            losses.append(0.69)
+        except Exception:
+            pass
+
+
+def test_timeout_is_a_diagnosis():
+    start = time.perf_counter()
+    with pytest.raises(CheckFailed) as info:
+        check_train_xor(_hangs)
+    assert info.value.kind == "timeout"
+    assert time.perf_counter() - start < 15
+
+
+class _AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+    def __gt__(self, other):
+        return self
+
+
+def test_always_equal_losses_refused():
+    def cheat(hidden, seed, lr=1.0, epochs=1):
+        net, _ = zoo.train_xor_numpy(hidden, seed)
+        return net, _AlwaysEqual()
+
+    with pytest.raises(CheckFailed) as info:
+        check_train_xor(cheat)
+    assert info.value.kind == "integrity"
+
+
+def test_always_equal_predictions_refused():
+    class Net:
+        def predict(self, X):
+            return _AlwaysEqual()
+
+    with pytest.raises(CheckFailed) as info:
+        check_train_xor(lambda hidden, seed: (Net(), [0.7, 0.1]))
+    assert info.value.kind == "integrity"
+
+
+def test_patched_numpy_testing_refused(monkeypatch):
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    with pytest.raises(CheckFailed) as info:
+        check_train_xor(zoo.train_xor_numpy)
+    assert info.value.kind == "integrity"
+
+
+def _stub(hidden, seed, lr=1.0, epochs=1000):
+    raise NotImplementedError()
+
+
+def test_not_implemented_stub_says_what_to_do():
+    with pytest.raises(CheckFailed) as info:
+        check_train_xor(_stub)
+    assert info.value.kind == "error"
+    assert "raise NotImplementedError()" in str(info.value)
+
+
+def test_unsolved_seeds_are_counted_not_hidden():
+    # A train_xor that solves only seed 0 must fail: one lucky seed is not "most seeds".
+    def lucky(hidden, seed, lr=2.0, epochs=600):
+        return zoo.train_xor_numpy(hidden, seed, epochs=600 if seed == 0 else 5)
+
+    with pytest.raises(CheckFailed, match="solved XOR for 1 of 3"):
+        check_train_xor(lucky)
