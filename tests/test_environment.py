@@ -43,7 +43,9 @@ def test_environment_pins_the_python_pyproject_requires(repo_root):
     major, minor = (int(p) for p in version.split(".")[:2])
     required = _pyproject(repo_root)["requires-python"]
     floor = tuple(int(p) for p in required.removeprefix(">=").split("."))
-    assert (major, minor) >= floor, f"environment.yml pins python {version}; pyproject needs {required}"
+    assert (major, minor) >= floor, (
+        f"environment.yml pins python {version}; pyproject needs {required}"
+    )
 
 
 def test_environment_lists_exactly_the_pyproject_dependencies(repo_root):
