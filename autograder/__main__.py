@@ -22,7 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("release", parents=[common], help="generate the student versions")
     r.add_argument("assignments", nargs="*", help="notebook names (default: all)")
     r.add_argument("--notebooks", default=str(NOTEBOOKS), help="where the notebooks are")
-    g = sub.add_parser("grade", parents=[common], help="autograde every submission under submitted/")
+    g = sub.add_parser("grade", parents=[common],
+                       help="autograde every submission under submitted/")
     g.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     g.add_argument("--timeout-cell", type=int, default=30, help="seconds per cell")
     g.add_argument("--timeout-submission", type=int, default=300,
@@ -36,8 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     f = sub.add_parser("feedback", parents=[common], help="HTML feedback per graded notebook")
     f.add_argument("assignments", nargs="*")
-    sub.add_parser("report", parents=[common], help="grades.csv, diagnoses.csv, integrity, bug summary")
-    d = sub.add_parser("demo", parents=[common], help="a sample class: release, grade, feedback, report")
+    sub.add_parser("report", parents=[common],
+                   help="grades.csv, diagnoses.csv, integrity, bug summary")
+    d = sub.add_parser("demo", parents=[common],
+                       help="a sample class: release, grade, feedback, report")
     d.add_argument("--jobs", type=int, default=2)
     d.add_argument("--notebooks", default=None, help="notebook folder (default: the course's)")
     return p
