@@ -3,7 +3,8 @@
 `notebooks/manifest.json` lists, per notebook, each nbgrader cell by `grade_id` with its
 kind (answer, test or manual), the names an answer cell defines, the checks a test cell
 calls and its points. This module loads it, compares it with the source notebooks
-themselves, and renders the rubric table. CLI: ``python -m autograder.manifest check|rubric``.
+themselves, and renders the rubric table.
+CLI: ``python -m autograder.manifest check|rubric [--write README.md]``.
 """
 
 from __future__ import annotations
@@ -233,6 +234,19 @@ def rubric(manifest: dict) -> str:
     return "\n".join(rows) + "\n"
 
 
+RUBRIC_START, RUBRIC_END = "<!-- rubric:start -->", "<!-- rubric:end -->"
+
+
+def with_rubric(text: str, table: str) -> str:
+    """`text` (a README) with the part between the rubric markers replaced by `table`."""
+    start, end = text.find(RUBRIC_START), text.find(RUBRIC_END)
+    if start < 0 or end < start:
+        raise ManifestError(f"the README has no {RUBRIC_START} ... {RUBRIC_END} block; add "
+                            "the two marker lines where the rubric table belongs")
+    head = text[:start + len(RUBRIC_START)]
+    return f"{head}\n{table}{text[end:]}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.manifest",
                                      description=__doc__.splitlines()[0])
@@ -242,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest", type=Path, default=MANIFEST)
     parser.add_argument("--notebooks", type=Path, default=None,
                         help="folder of source notebooks (default: the manifest's folder)")
+    parser.add_argument("--write", type=Path, default=None, metavar="README",
+                        help="rubric: rewrite the table between the rubric markers of README")
     args = parser.parse_args(argv)
     try:
         manifest = load(args.manifest)
@@ -249,7 +265,16 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     if args.command == "rubric":
-        print(rubric(manifest), end="")
+        table = rubric(manifest)
+        if args.write is None:
+            print(table, end="")
+            return 0
+        try:
+            args.write.write_text(with_rubric(args.write.read_text(), table))
+        except (OSError, ManifestError) as exc:
+            print(f"cannot write the rubric into {args.write}: {exc}", file=sys.stderr)
+            return 1
+        print(f"rubric written into {args.write} ({table.count(chr(10))} lines)")
         return 0
     notebooks = args.notebooks or args.manifest.parent
     problems = agreement_problems(manifest, notebooks, known_checks=registered_checks())

@@ -166,3 +166,25 @@ def test_the_course_manifest_agrees_with_the_notebooks():
     manifest = mf.load()
     problems = mf.agreement_problems(manifest, known_checks=mf.registered_checks())
     assert problems == [], "\n".join(problems)
+
+
+def test_rubric_write_replaces_only_the_marked_block(tmp_path, capsys):
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(GOOD))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{mf.RUBRIC_START}\nold table\n{mf.RUBRIC_END}\noutro\n")
+    assert mf.main(["rubric", "--manifest", str(path), "--write", str(readme)]) == 0
+    text = readme.read_text()
+    assert "old table" not in text
+    assert text.startswith(f"intro\n{mf.RUBRIC_START}\n| notebook |")
+    assert text.endswith(f"| **course** | | | **3** | |\n{mf.RUBRIC_END}\noutro\n")
+    readme.write_text("no markers here\n")
+    assert mf.main(["rubric", "--manifest", str(path), "--write", str(readme)]) == 1
+    assert "rubric:start" in capsys.readouterr().err
+
+
+def test_the_readme_rubric_is_generated_from_the_manifest(repo_root):
+    readme = (repo_root / "README.md").read_text()
+    current = mf.with_rubric(readme, mf.rubric(mf.load()))
+    assert readme == current, ("README's rubric is stale: run "
+                               "`.venv/bin/python -m autograder.manifest rubric --write README.md`")
