@@ -13,7 +13,7 @@ export MKL_NUM_THREADS := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install test demo lab bench lint clean
+.PHONY: install browser test demo lab bench lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nnlab needs Python >= 3.11; found " + sys.version.split()[0])'
@@ -27,16 +27,27 @@ install: $(STAMP)
 lint: install
 	$(PY) -m ruff check .
 
-test: install lint
+# Debian's Chromium for tests/browser/ (Playwright never downloads a browser). Installs it
+# with apt-get when root; otherwise prints why and the browser tests skip with that reason.
+browser:
+	@bash scripts/ensure-browser.sh
+
+test: install lint browser
 	$(PY) -m pytest -n 2 --dist loadgroup
 
+# The instructor pipeline on a bundled sample class: release, grade, feedback, report.
 demo: install
-	$(PY) -m nnlab.demo
+	$(PY) -m autograder demo
 
 lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-bench: install
+# PyTorch CPU (the optional `bench` extra) for the nnlab-vs-torch column.
+$(VENV)/.bench-stamp: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	@touch $@
+
+bench: $(VENV)/.bench-stamp
 	$(PY) -m bench
 
 clean:
