@@ -96,11 +96,14 @@ def is_right(specimen: _zoo.Specimen, run: Run) -> bool:
     return run.verdict == "fail" and run.bug == specimen.bug
 
 
-def coverage_gaps(specimens) -> list[str]:
-    """Checks whose zoo is too thin: fewer than 2 mutants for a bug id the check covers,
-    or fewer than 2 correct variants; specimens aimed at a check that does not exist."""
+def coverage_gaps(specimens, checks=None) -> list[str]:
+    """Checks (all, or the names in `checks`) whose zoo is too thin: fewer than 2 mutants
+    for a bug id the check covers, fewer than 2 correct variants, or mutants labelled with
+    a bug id the check does not claim to cover."""
     gaps = []
     for name, fn in REGISTRY.items():
+        if checks is not None and name not in checks:
+            continue
         mine = [s for s in specimens if s.check == name]
         labels = Counter(s.bug for s in mine if not s.correct)
         for bug in fn.covers:
@@ -129,8 +132,10 @@ def _table(header: tuple[str, ...], rows: list[tuple], right: bool = True) -> li
         line(r).rstrip() for r in cells[1:]]
 
 
-def report(specimens, runs: list[Run]) -> tuple[list[str], list[str]]:
-    """The selftest's tables (lines) and its offenders (lines; empty when all is well)."""
+def report(specimens, runs: list[Run], checks=None) -> tuple[list[str], list[str]]:
+    """The selftest's tables (lines) and its offenders (lines; empty when all is well),
+    over every registered check or only the names in `checks`."""
+    checks = list(REGISTRY) if checks is None else list(checks)
     by_spec: dict[int, list[Run]] = {}
     for run in runs:
         by_spec.setdefault(run.index, []).append(run)
@@ -153,7 +158,8 @@ def report(specimens, runs: list[Run]) -> tuple[list[str], list[str]]:
         lines.append(f"(no check covers {', '.join(never)})")
 
     rows = []
-    for name, fn in REGISTRY.items():
+    for name in checks:
+        fn = REGISTRY[name]
         mine = [i for i, s in enumerate(specimens) if s.check == name]
         m = [i for i in mine if not specimens[i].correct]
         c = [i for i in mine if specimens[i].correct]
@@ -184,7 +190,7 @@ def report(specimens, runs: list[Run]) -> tuple[list[str], list[str]]:
             bad.append(f"{where}: mutant labelled {s.bug}: the check crashed: {run.head}")
         else:
             bad.append(f"{where}: mutant labelled {s.bug} was named {run.bug}: {run.head}")
-    bad += [f"coverage: {gap}" for gap in coverage_gaps(specimens)]
+    bad += [f"coverage: {gap}" for gap in coverage_gaps(specimens, checks)]
     return lines, bad
 
 
@@ -204,18 +210,22 @@ def load_extra(path: str | Path) -> list[_zoo.Specimen]:
     return _zoo.ZOO[before:]
 
 
-def selftest(extra=(), *, jobs: int = 1, out=None) -> int:
-    """Run the whole zoo (plus the files in `extra`), print the tables; 0 when all is
-    right, 1 otherwise."""
+def selftest(extra=(), *, checks=None, jobs: int = 1, out=None) -> int:
+    """Run the whole zoo (plus the files in `extra`; only the specimens of `checks` when
+    given), print the tables; 0 when all is right, 1 otherwise."""
     out = out or sys.stdout
-    specimens = list(_zoo.load())
+    unknown = sorted(set(checks or ()) - set(REGISTRY))
+    if unknown:
+        raise ValueError(f"--check {', '.join(unknown)}: no such check; choose from "
+                         f"{', '.join(REGISTRY)}")
+    _zoo.load()
     for path in extra:
         load_extra(path)
-    specimens = list(_zoo.ZOO)
+    specimens = [s for s in _zoo.ZOO if checks is None or s.check in checks]
     start = time.perf_counter()
     runs = run_zoo(specimens, jobs)
     elapsed = time.perf_counter() - start
-    lines, bad = report(specimens, runs)
+    lines, bad = report(specimens, runs, checks)
     print(f"nnlab.checks selftest ({elapsed:.1f} s, {jobs} process(es))", file=out)
     print("\n".join(lines), file=out)
     if bad:
@@ -246,6 +256,8 @@ def main(argv=None) -> int:
                       help="print every check with its rung, parts and bug ids")
     parser.add_argument("--zoo-extra", action="append", default=[], metavar="FILE.py",
                         help="also run the specimens a Python file registers (repeatable)")
+    parser.add_argument("--check", action="append", default=None, metavar="CHECK_NAME",
+                        help="only this check's specimens, e.g. check_dense (repeatable)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="processes for --selftest (default 1; the zoo takes ~10 s)")
     args = parser.parse_args(argv)
@@ -255,7 +267,7 @@ def main(argv=None) -> int:
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: give 1 or more processes")
     try:
-        return selftest(args.zoo_extra, jobs=args.jobs)
+        return selftest(args.zoo_extra, checks=args.check, jobs=args.jobs)
     except ValueError as exc:
         parser.error(str(exc))
 

@@ -1,0 +1,261 @@
+"""The checks' selftest: the CLI's table agrees with the zoo, the zoo is thick enough for
+every check, and a planted missed or misnamed mutant makes the CLI fail naming it."""
+
+import inspect
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from nnlab.checks import CATALOGUE, REGISTRY
+from nnlab.checks.__main__ import coverage_gaps, main, report, run_one, run_zoo
+from nnlab.checks.zoo import Specimen, load
+
+ZOO = list(load())
+
+#: Catalogued bugs no graded function or class can show: B11 is about how a notebook
+#: measures training accuracy (a Dropout layer left in training mode), and neither Dropout
+#: nor an accuracy function is a graded name in COURSE.md.
+UNPROBEABLE = {"B11"}
+
+
+def _cli(*args, timeout=300):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               MKL_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-m", "nnlab.checks", *args], capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def _rows(text: str, first: str) -> dict[str, list[str]]:
+    """Rows of the printed table whose header starts with `first`, keyed by first cell."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first + " "))
+    rows = {}
+    for line in lines[start + 2:]:
+        if " | " not in line:
+            break
+        cells = [c.strip() for c in line.split("|")]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+@pytest.fixture(scope="module")
+def full_run():
+    return _cli("--selftest")
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("selftest_cli")
+def test_selftest_exits_0_and_says_ok(full_run):
+    assert full_run.returncode == 0, full_run.stdout[-3000:] + full_run.stderr[-2000:]
+    assert "OK: every mutant named right" in full_run.stdout
+    assert "FAILED" not in full_run.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("selftest_cli")
+def test_bug_class_table_matches_the_zoo(full_run):
+    rows = _rows(full_run.stdout, "bug class")
+    assert list(rows) == [*CATALOGUE, "None"]
+    labels = Counter(s.bug for s in ZOO if not s.correct)
+    for bug, (mutants, caught, named) in rows.items():
+        expected = labels[None if bug == "None" else bug]
+        assert (int(mutants), int(caught), int(named)) == (expected,) * 3, bug
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("selftest_cli")
+def test_per_check_table_matches_the_zoo(full_run):
+    rows = _rows(full_run.stdout, "check")
+    assert list(rows) == list(REGISTRY)
+    for name, (rung, mutants, named, passed, cpu, _wall) in rows.items():
+        mine = [s for s in ZOO if s.check == name]
+        n_mut = sum(not s.correct for s in mine)
+        n_ok = sum(s.correct for s in mine)
+        assert rung == REGISTRY[name].rung
+        assert (int(mutants), int(named), passed) == (n_mut, n_mut, f"{n_ok}/{n_ok}"), name
+        assert float(cpu) < 1.0, f"{name}: visible check took {cpu} s of CPU"
+    total_ok = sum(s.correct for s in ZOO)
+    total_mut = len(ZOO) - total_ok
+    assert f"correct variants passed: {total_ok}/{total_ok}" in full_run.stdout
+    assert f"mutants named right: {total_mut}/{total_mut}" in full_run.stdout
+
+
+def test_list_shows_every_check_with_rung_parts_and_bugs():
+    out = _cli("--list", timeout=60)
+    assert out.returncode == 0, out.stderr
+    rows = _rows(out.stdout, "check")
+    assert list(rows) == list(REGISTRY)
+    for name, (rung, parts, bugs) in rows.items():
+        fn = REGISTRY[name]
+        assert rung == fn.rung
+        assert parts == (", ".join(getattr(fn, "parts", ())) or "-")
+        assert bugs.split() == list(fn.covers) or (not fn.covers and bugs.startswith("-"))
+
+
+PLANTED = '''
+import numpy as np
+from nnlab.checks.zoo import correct, mutant
+
+
+@mutant("check_relu", "B8", "planted: a correct ReLU labelled as a bug")
+class PlantedMissedRelu:
+    def forward(self, X):
+        self.X = X
+        return np.maximum(X, 0)
+
+    def backward(self, dY):
+        return dY * (self.X > 0)
+
+
+@mutant("check_relu", "B8", "planted: a sign bug labelled B8")
+class PlantedMisnamedRelu(PlantedMissedRelu):
+    def backward(self, dY):
+        return -dY * (self.X > 0)
+
+
+@correct("check_relu", "planted: a 'correct' ReLU that is the identity")
+class PlantedWrongCorrect(PlantedMissedRelu):
+    def backward(self, dY):
+        return dY
+'''
+
+
+def test_planted_offenders_make_the_cli_fail_naming_them(tmp_path):
+    extra = tmp_path / "planted.py"
+    extra.write_text(PLANTED)
+    out = _cli("--selftest", "--check", "check_relu", "--zoo-extra", str(extra), timeout=120)
+    assert out.returncode == 1, out.stdout + out.stderr
+    text = out.stdout
+    assert "FAILED: 6 offender(s)" in text  # three specimens, visible and hidden
+    assert re.search(r"PlantedMissedRelu \[visible\].*labelled B8 was MISSED", text)
+    assert re.search(r"PlantedMisnamedRelu \[hidden\].*labelled B8 was named B15: "
+                     r"check_relu found bug B15", text)
+    assert re.search(r"PlantedWrongCorrect \[visible\].*correct variant failed with bug "
+                     r"B8: check_relu found bug B8", text)
+    rows = _rows(text, "check")
+    n_mut = sum(s.check == "check_relu" and not s.correct for s in ZOO)
+    n_ok = sum(s.check == "check_relu" and s.correct for s in ZOO)
+    assert rows["check_relu"][1:4] == [str(n_mut + 2), str(n_mut), f"{n_ok}/{n_ok + 1}"]
+
+
+def test_cli_rejects_bad_arguments(tmp_path):
+    out = _cli("--selftest", "--check", "check_nope", timeout=60)
+    assert out.returncode == 2 and "check_nope: no such check" in out.stderr
+    out = _cli("--selftest", "--zoo-extra", str(tmp_path / "missing.py"), timeout=60)
+    assert out.returncode == 2 and "missing.py" in out.stderr
+    out = _cli("--selftest", "--jobs", "0", timeout=60)
+    assert out.returncode == 2 and "--jobs 0" in out.stderr
+    with pytest.raises(SystemExit):
+        main([])  # one of --selftest / --list is required
+
+
+# --------------------------------------------------------------------------- in process
+
+
+def _relu(sign=1.0, mask=True):
+    class R:
+        def forward(self, X):
+            self.X = X
+            return X * (X > 0)
+
+        def backward(self, dY):
+            return sign * dY * ((self.X > 0) if mask else 1.0)
+
+    R.__name__ = f"R{sign}{mask}"
+    return R
+
+
+def test_report_counts_and_names_offenders_in_process():
+    specimens = [
+        Specimen("check_relu", _relu(), True, style="right"),
+        Specimen("check_relu", _relu(-1.0), False, "B15", "sign"),
+        Specimen("check_relu", _relu(mask=False), False, "B15", "mislabelled: really B8"),
+        Specimen("check_nope", _relu(), True, style="no such check"),
+    ]
+    runs = run_zoo(specimens)
+    assert [r.verdict for r in runs] == ["pass", "pass", "fail", "fail", "fail", "fail",
+                                         "crash", "crash"]
+    lines, bad = report(specimens, runs, ["check_relu"])
+    text = "\n".join(lines)
+    assert re.search(r"^B15 +\| +2 \| +2 \| +1$", text, re.M)
+    assert re.search(r"^check_relu +\| +03 \| +2 \| +1 \| +1/1 ", text, re.M)
+    assert sum("was named B8" in line for line in bad) == 2
+    assert sum("no check named 'check_nope'" in line for line in bad) == 2
+    assert any(line.startswith("coverage: check_relu: 1 correct variant") for line in bad)
+
+
+def test_run_one_turns_a_crashing_check_into_an_offender():
+    run = run_one(Specimen("check_dense", _relu(), True, kwargs={"part": "fwd"}), False)
+    assert run.verdict == "crash" and "ValueError" in run.head and "part='fwd'" in run.head
+
+
+def test_jobs_must_be_a_positive_int():
+    with pytest.raises(ValueError, match="jobs=0"):
+        run_zoo(ZOO[:1], jobs=0)
+
+
+def test_pool_gives_the_same_verdicts_as_serial():
+    sample = [s for s in ZOO if s.check in ("check_relu", "check_softmax")]
+    serial = run_zoo(sample)
+    pooled = run_zoo(sample, jobs=2)
+    assert [(r.index, r.hidden, r.verdict, r.bug) for r in serial] == \
+           [(r.index, r.hidden, r.verdict, r.bug) for r in pooled]
+
+
+# --------------------------------------------------------------------------- coverage rule
+
+PAIRS = [(name, bug) for name, fn in REGISTRY.items() for bug in fn.covers]
+
+
+@pytest.mark.parametrize("name,bug", PAIRS, ids=[f"{n}-{b}" for n, b in PAIRS])
+def test_two_mutants_in_different_styles_per_covered_bug(name, bug):
+    mutants = [s for s in ZOO if s.check == name and not s.correct and s.bug == bug]
+    assert len(mutants) >= 2, f"{name} covers {bug} but the zoo has {len(mutants)} mutant(s)"
+    assert len({s.style for s in mutants}) == len(mutants), "each mutant says its own style"
+    sources = {inspect.getsource(s.obj) for s in mutants}
+    assert len(sources) == len(mutants), "two mutants with the same code"
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_two_different_correct_variants_per_check(name):
+    ok = [s for s in ZOO if s.check == name and s.correct]
+    assert len(ok) >= 2, f"{name} has {len(ok)} correct variant(s) in the zoo"
+    assert len({inspect.getsource(s.obj) for s in ok}) == len(ok)
+    assert len({s.style for s in ok}) == len(ok)
+
+
+def test_mutant_labels_are_bugs_their_check_covers():
+    assert coverage_gaps(ZOO) == []
+    for s in ZOO:
+        assert s.check in REGISTRY, s
+        if not s.correct and s.bug is not None:
+            assert s.bug in REGISTRY[s.check].covers, (s.check, s.obj.__name__, s.bug)
+
+
+def test_every_probeable_bug_is_named_by_some_check():
+    covered = {bug for fn in REGISTRY.values() for bug in fn.covers}
+    assert covered == set(CATALOGUE) - UNPROBEABLE
+    named = {s.bug for s in ZOO if not s.correct}
+    assert named - {None} == set(CATALOGUE) - UNPROBEABLE
+
+
+def test_coverage_gaps_flags_a_check_without_a_zoo():
+    thin = [s for s in ZOO if s.check != "check_tanh"]
+    thin.append(next(s for s in ZOO if s.check == "check_tanh" and s.correct))
+    gaps = coverage_gaps(thin, ["check_tanh"])
+    assert "check_tanh: 0 mutant(s) labelled B15, which it covers; needs 2" in gaps
+    assert "check_tanh: 1 correct variant(s); needs 2" in gaps
+
+
+def test_seed_posts_code_is_in_the_zoo():
+    # The forum posts are the first zoo: each seed's code appears among the specimens.
+    styles = " ".join(s.style for s in ZOO if not s.correct)
+    for seed in ("000", "001", "002", "003", "004"):
+        assert f"seed {seed}" in styles, seed
