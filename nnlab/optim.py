@@ -7,6 +7,8 @@ arrays of the same shapes. Optimiser state is kept per parameter name.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from nnlab import _validate
@@ -104,7 +106,9 @@ class Adam(Optimizer):
     ``m = b1 m + (1-b1) g``, ``v = b2 v + (1-b2) g**2``,
     ``p -= lr * m_hat / (sqrt(v_hat) + eps)`` with ``m_hat = m / (1 - b1**t)``,
     ``v_hat = v / (1 - b2**t)``. Updates run in place with one scratch array per
-    parameter, so a step allocates nothing.
+    parameter, so a step allocates nothing. For speed the state keeps the moments
+    scaled, ``m / (1-b1)`` and ``v / (1-b2)`` (10 passes over each array instead of 13);
+    the constants are folded into the step, which is the same update up to rounding.
     """
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -121,24 +125,25 @@ class Adam(Optimizer):
     def step(self, params, grads) -> None:
         self.t += 1
         b1, b2 = self.beta1, self.beta2
-        step_size = self.lr / (1 - b1 ** self.t)
-        v_scale = 1.0 / np.sqrt(1 - b2 ** self.t)
+        # With m' = m / (1-b1) and v' = v / (1-b2) the moments update as m' = b1 m' + g,
+        # v' = b2 v' + g**2, and sqrt(v_hat) = c sqrt(v') with c = sqrt((1-b2) / (1-b2**t)),
+        # so  lr m_hat / (sqrt(v_hat) + eps) = scale * m' / (sqrt(v') + eps / c).
+        c = math.sqrt((1 - b2) / (1 - b2 ** self.t))      # Python floats: weak scalars
+        scale = self.lr * (1 - b1) / ((1 - b1 ** self.t) * c)
+        eps = self.eps / c
         for k, p in _pairs(params, grads):
             st = self._slot(k, p, "m", "v", "tmp")
             m, v, tmp = st["m"], st["v"], st["tmp"]
             g = grads[k]
-            np.multiply(g, 1 - b1, out=tmp)
             m *= b1
-            m += tmp
+            m += g
             np.multiply(g, g, out=tmp)
-            tmp *= 1 - b2
             v *= b2
             v += tmp
             np.sqrt(v, out=tmp)
-            tmp *= v_scale
-            tmp += self.eps
+            tmp += eps
             np.divide(m, tmp, out=tmp)
-            tmp *= step_size
+            tmp *= scale
             p -= tmp
 
     def __repr__(self) -> str:
