@@ -44,7 +44,7 @@ _QUIET_LAB_SETTINGS = {
 }
 
 
-def _venv_python() -> str:
+def venv_python() -> str:
     candidate = ROOT / ".venv" / "bin" / "python"
     return str(candidate) if candidate.exists() else sys.executable
 
@@ -83,7 +83,7 @@ class LabServer:
             OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
         )
         cmd = [
-            _venv_python(), "-m", "jupyterlab",
+            venv_python(), "-m", "jupyterlab",
             "--no-browser", "--ServerApp.open_browser=False",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
             "--ServerApp.port_retries=0", f"--ServerApp.token={self.token}",
