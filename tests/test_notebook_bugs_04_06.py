@@ -112,8 +112,8 @@ INJECTIONS: dict[str, list[Injection]] = {
         Injection("sgd_step", SGD_INTO_PARAM, "test_sgd_step_uses_grads", "B13"),
     ],
     "06_mnist_and_synthetic": [
-        Injection("softmax", SOFTMAX_NO_MAX, "test_softmax_stable", "B17"),
-        Injection("softmax_cross_entropy", CE_NO_MEAN, "test_softmax_cross_entropy_grad", "B5"),
+        Injection("softmax", SOFTMAX_NO_MAX, "test_softmax", "B17"),
+        Injection("softmax_cross_entropy", CE_NO_MEAN, "test_softmax_cross_entropy", "B5"),
     ],
 }
 
