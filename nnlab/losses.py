@@ -92,7 +92,7 @@ def softmax_cross_entropy(Z, y):
     picked = P[rows, y]                       # shifted logit of the true class
     np.exp(P, out=P)
     total = P.sum(axis=1)
-    loss = float(np.mean(np.log(total, dtype=np.float64) - picked))
+    loss = float((np.log(total, dtype=np.float64) - picked).sum()) / n
     P /= total[:, None]
     P[rows, y] -= 1
     P *= 1.0 / n
