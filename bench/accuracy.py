@@ -69,4 +69,4 @@ def run(*, subset_max_epochs: int = SUBSET_MAX_EPOCHS, full_max_epochs: int = FU
         yield FULL_ABSENT
         return
     result = time_to_accuracy(full, FULL_TARGET, full_max_epochs)
-    yield _line("full MNIST 60,000/10,000", result, FULL_TARGET)
+    yield _line(f"full MNIST {len(full[0]):,}/{len(full[2]):,}", result, FULL_TARGET)

@@ -43,9 +43,18 @@ def make_net(seed: int = 0) -> Sequential:
 # --------------------------------------------------------------------------- the variants
 
 def nnlab_epoch(X, y, seed: int = 0):
-    """A closure running one epoch through nnlab: `train_epoch`, fit's inner loop."""
+    """A closure running one epoch through nnlab: `train_epoch`, fit's inner loop.
+
+    X (n, 784) float32, y (n,) labels; every variant's closure has a ``params`` dict
+    {"0.W": (784, 128), "0.b": (128,), "2.W": (128, 10), "2.b": (10,)} of live arrays.
+    """
     net, opt = make_net(seed), Adam(1e-3)
-    return lambda: train_epoch(net, X, y, softmax_cross_entropy, opt, BATCH, seed)
+
+    def epoch():
+        train_epoch(net, X, y, softmax_cross_entropy, opt, BATCH, seed)
+
+    epoch.params = net.params()                    # live arrays, for tests
+    return epoch
 
 
 def numpy_epoch(X, y, seed: int = 0):
@@ -93,6 +102,7 @@ def numpy_epoch(X, y, seed: int = 0):
             dA *= A > 0
             adam({"0.W": Xb.T @ dA, "0.b": dA.sum(axis=0), "2.W": A.T @ Z, "2.b": Z.sum(axis=0)})
 
+    epoch.params = P
     return epoch
 
 

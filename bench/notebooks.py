@@ -9,6 +9,7 @@ others are still timed, and the section fails at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -43,6 +44,15 @@ def time_notebook(path: Path, *, timeout: int = 120) -> tuple[float, float | Non
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     wall, cpu1 = time.perf_counter() - wall0, _children_cpu()
     return wall, None if cpu0 is None or cpu1 is None else cpu1 - cpu0
+
+
+def _missing(folder: Path) -> list[str]:
+    """Notebooks that `folder`/manifest.json lists but that have no .ipynb file."""
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return []
+    listed = json.loads(manifest.read_text(encoding="utf-8")).get("notebooks", {})
+    return sorted(name for name in listed if not (folder / f"{name}.ipynb").is_file())
 
 
 def _pick(folder: Path, names: list[str] | None) -> list[Path]:
@@ -84,8 +94,12 @@ def run(names: list[str] | None = None, *, folder: Path = NOTEBOOKS,
                 os.environ.pop(var, None)
             else:
                 os.environ[var] = value
+    missing = _missing(Path(folder)) if names is None else []
+    for name in missing:
+        yield f"{name:28s}  MISSING: listed in manifest.json, no {name}.ipynb to time"
     verdict = "ok" if total <= course_budget else f"OVER the {course_budget:g} s budget"
+    timed = len(paths) - len(failed)
     yield (f"{'course total':28s} {total:6.1f} s wall {total_cpu:5.1f} s cpu  {verdict} "
-           f"({len(paths) - len(failed)} notebooks)")
+           f"({timed} notebooks timed" + (f", {len(missing)} missing)" if missing else ")"))
     if failed:
         raise RuntimeError("notebooks failed: " + ", ".join(failed))

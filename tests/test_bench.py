@@ -1,0 +1,149 @@
+"""The bench machinery at tiny sizes: sections found, variants computing the same
+training, ratios taken from the measured times, the absent-data and missing-torch
+lines, notebook timing with budgets. No assertion here is about speed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+# `bench` is a folder of the checkout, not an installed package: importable under
+# `python -m pytest` from the root, and under a bare `pytest` thanks to this line.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import __main__ as runner  # noqa: E402
+from bench import accuracy, epoch, notebooks  # noqa: E402
+
+
+def test_sections_are_the_modules_with_run():
+    names = runner.sections()
+    assert {"accuracy", "epoch", "notebooks"} <= set(names)
+    assert names == sorted(names)
+    assert not any(name.startswith("_") for name in names)
+
+
+def test_unknown_section_is_refused_with_the_known_ones(capsys):
+    with pytest.raises(SystemExit) as exc:
+        runner.main(["epochs"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "epochs" in err and "'epoch'" in err
+
+
+def test_hand_numpy_epoch_trains_exactly_like_nnlab():
+    # The comparison is only fair if both variants do the same work: same shuffles,
+    # same gradients, same Adam update (nnlab's keeps scaled moments; the hand one not).
+    X, y = epoch.make_data(300)
+    mine, hand = epoch.nnlab_epoch(X, y), epoch.numpy_epoch(X, y)
+    before = {k: v.copy() for k, v in mine.params.items()}
+    for _ in range(2):
+        mine()
+        hand()
+    for k, p in mine.params.items():
+        assert p.dtype == np.float32 and hand.params[k].dtype == np.float32
+        assert not np.allclose(p, before[k])               # it trained
+        np.testing.assert_allclose(p, hand.params[k], rtol=1e-4, atol=1e-6, err_msg=k)
+
+
+def test_ratios_are_medians_of_the_measured_times():
+    cpu, wall = epoch.time_epochs(n=256, repeats=3, with_torch=False)
+    assert set(cpu) == set(wall) == {"nnlab", "numpy", "matmul"}
+    assert all(len(v) == 3 and min(v) > 0 for v in cpu.values())
+    got = {(a, b): (value, target) for a, b, value, target in epoch.ratios(cpu)}
+    assert set(got) == {("nnlab", "numpy"), ("nnlab", "matmul")}
+    for (a, b), (value, _) in got.items():
+        assert value == pytest.approx(np.median(cpu[a]) / np.median(cpu[b]))
+
+
+def test_ratios_use_the_median_not_the_mean_or_min():
+    times = {"nnlab": [1.0, 9.0, 3.0], "numpy": [2.0, 2.0, 100.0], "torch": [6.0, 5.0, 4.0]}
+    got = {(a, b): (value, target) for a, b, value, target in epoch.ratios(times)}
+    assert got == {("nnlab", "numpy"): (1.5, 1.15), ("nnlab", "torch"): (0.6, 0.85)}
+
+
+def test_run_without_torch_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)        # makes `import torch` fail
+    lines = list(epoch.run(n=200, repeats=1))
+    assert any(line.strip().startswith("ratio nnlab / numpy") for line in lines)
+    assert not any("PyTorch" in line for line in lines)
+    assert lines[-1].strip() == epoch.TORCH_MISSING
+    assert "pip install" in epoch.TORCH_MISSING and "torch==2.13.0" in epoch.TORCH_MISSING
+
+
+@pytest.mark.slow
+def test_torch_variant_is_timed_when_installed():
+    pytest.importorskip("torch")
+    cpu, _ = epoch.time_epochs(n=256, repeats=1)
+    assert "torch" in cpu
+    assert ("nnlab", "torch") in {(a, b) for a, b, _, _ in epoch.ratios(cpu)}
+
+
+def _subset_slice(n_train=400, n_test=200):
+    from nnlab.data import load_mnist_subset
+
+    X_train, y_train, X_test, y_test = load_mnist_subset()
+    return X_train[:n_train], y_train[:n_train], X_test[:n_test], y_test[:n_test]
+
+
+def test_time_to_accuracy_stops_at_the_target_or_the_epoch_limit():
+    data = _subset_slice()
+    easy = accuracy.time_to_accuracy(data, target=0.0, max_epochs=5)
+    assert easy["epochs"] == 1 and easy["reached"] and easy["cpu"] > 0
+    hard = accuracy.time_to_accuracy(data, target=1.01, max_epochs=2)
+    assert hard["epochs"] == 2 and not hard["reached"]
+    assert 0.3 < hard["accuracy"] <= 1.0                    # 2 epochs on 400 digits learn
+
+
+def test_accuracy_says_full_mnist_is_absent_without_downloading(tmp_path):
+    lines = list(accuracy.run(subset_max_epochs=1, data_dir=tmp_path))
+    assert lines[0].startswith("MNIST subset 4,000/1,000: ") and "after 1 epochs" in lines[0]
+    assert lines[1] == "full MNIST absent: python -m nnlab.data fetch mnist"
+    assert list(tmp_path.iterdir()) == []                   # nothing fetched or created
+
+
+def test_accuracy_trains_on_full_mnist_when_its_cache_is_there(tmp_path):
+    X_train, y_train, X_test, y_test = _subset_slice(300, 100)
+    (tmp_path / "mnist").mkdir()
+    pixels = {"X_train": X_train, "X_test": X_test}
+    np.savez(tmp_path / "mnist" / "mnist.npz", y_train=y_train, y_test=y_test,
+             **{k: np.rint(v * 255).astype(np.uint8).reshape(-1, 28, 28)
+                for k, v in pixels.items()})
+    lines = list(accuracy.run(subset_max_epochs=1, full_max_epochs=1, data_dir=tmp_path))
+    assert lines[1].startswith("full MNIST 300/100: ") and "target 97.5%" in lines[1]
+
+
+def test_notebooks_refuses_unknown_names(tmp_path):
+    nbformat.write(nbformat.v4.new_notebook(), tmp_path / "00_a.ipynb")
+    with pytest.raises(ValueError, match="no notebook \\['01_b'\\].*00_a"):
+        list(notebooks.run(["01_b"], folder=tmp_path))
+
+
+def _notebook(path, source):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    nbformat.write(nb, path)
+
+
+@pytest.mark.slow
+def test_notebooks_are_timed_against_the_budgets_and_failures_reported(tmp_path):
+    _notebook(tmp_path / "00_ok.ipynb",
+              "import os\nassert os.environ['OPENBLAS_NUM_THREADS'] == '1'")
+    _notebook(tmp_path / "01_bad.ipynb", "raise ValueError('broken cell')")
+    (tmp_path / "manifest.json").write_text(
+        '{"notebooks": {"00_ok": {}, "01_bad": {}, "02_later": {}}}', encoding="utf-8")
+    lines = []
+    with pytest.raises(RuntimeError, match="notebooks failed: 01_bad"):
+        for line in notebooks.run(folder=tmp_path, budget=0.0, course_budget=1000.0):
+            lines.append(line)
+    ok, bad, missing, total = lines
+    assert ok.startswith("00_ok") and "OVER the 0 s budget" in ok
+    seconds = float(ok.split()[1])
+    assert seconds > 0
+    assert bad.startswith("01_bad") and "FAILED" in bad and "broken cell" in bad
+    assert missing.startswith("02_later") and "MISSING" in missing
+    assert total.startswith("course total") and total.endswith("ok (1 notebooks timed, 1 missing)")
+    assert float(total.split()[2]) == pytest.approx(seconds, abs=0.05)
