@@ -39,7 +39,7 @@ def train_xor(hidden, seed, lr=1.0, epochs=2000):
     """Seed 001's start: every weight the same value, so the hidden units stay twins."""
     net = Sequential([Dense(2, hidden, seed=seed), Tanh(), Dense(hidden, 1, seed=seed + 1),
                       Sigmoid()])
-    for name, value in net.params.items():
+    for value in net.params().values():
         value[...] = 0.1
     X, y = xor_gate()
     losses = []
@@ -47,9 +47,38 @@ def train_xor(hidden, seed, lr=1.0, epochs=2000):
         y_hat = net.forward(X)
         loss, grad = binary_cross_entropy(y_hat, y)
         net.backward(grad)
-        for name in net.params:
-            net.params[name] -= lr * net.grads[name]
+        sgd_step(net.params(), net.grads(), lr)
         losses.append(loss)
+    return net, losses
+'''
+
+XOR_ONE_NEURON = '''\
+def train_xor(hidden, seed, lr=2.0, epochs=500):
+    """Seed 001's network: one sigmoid neuron, `hidden` ignored."""
+    net = Sequential(Dense(2, 1, seed=seed), Sigmoid())
+    X, y = xor_gate()
+    losses = []
+    for _ in range(epochs):
+        loss, grad = binary_cross_entropy(net.forward(X), y)
+        losses.append(loss)
+        net.backward(grad)
+        sgd_step(net.params(), net.grads(), lr)
+    return net, losses
+'''
+
+XOR_GRADIENT_ASCENT = '''\
+def train_xor(hidden, seed, lr=2.0, epochs=500):
+    """The step taken uphill: every parameter moved along its gradient (W += lr * dW)."""
+    net = Sequential(Dense(2, hidden, seed=seed), Tanh(), Dense(hidden, 1, seed=seed + 1),
+                     Sigmoid())
+    X, y = xor_gate()
+    losses = []
+    for _ in range(epochs):
+        loss, grad = binary_cross_entropy(net.forward(X), y)
+        losses.append(loss)
+        net.backward(grad)
+        for name, value in net.params().items():
+            value += lr * net.grads()[name]
     return net, losses
 '''
 
@@ -104,7 +133,9 @@ def softmax_cross_entropy(Z, y):
 #: notebook -> the bugs injected into it. Filled from the checks' catalogue ids.
 INJECTIONS: dict[str, list[Injection]] = {
     "04_xor": [
-        Injection("train_xor", XOR_SYMMETRIC_INIT, "test_train_xor_init", "B6"),
+        Injection("train_xor", XOR_SYMMETRIC_INIT, "test_train_xor", "B6"),
+        Injection("train_xor", XOR_ONE_NEURON, "test_train_xor", "B4"),
+        Injection("train_xor", XOR_GRADIENT_ASCENT, "test_train_xor", "B15"),
     ],
     "05_bias_and_scaling": [
         Injection("standardizer", STANDARDIZER_REFITS, "test_standardizer_train_stats", "B2"),
