@@ -1,8 +1,10 @@
 """Reading a loss history the way an experienced person reads a training curve.
 
 `triage(losses)` looks at the numbers a training loop recorded and says what their shape
-means: nan, rising, diverging after a fall, flat, stuck at chance level, a plateau, noisy,
-or ok; with the catalogue bug it points to and a message quoting the history's numbers.
+means: nan, negative, rising, diverging after a fall, flat, stuck at chance level, a
+plateau, noisy, or ok; with the catalogue bug it points to and a message quoting the
+history's numbers. Trends are read from a moving average, so minibatch noise is not taken
+for a trend.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from nnlab.checks._core import _array, _float64, _isfinite
 
 __all__ = ["Diagnosis", "triage", "LABELS"]
 
-LABELS = ("ok", "diverging", "nan", "flat", "chance", "plateau", "noisy", "rising")
+LABELS = ("ok", "diverging", "nan", "negative", "flat", "chance", "plateau", "noisy", "rising")
 
 #: Loss values a model sits at when it outputs the same thing for every sample.
 CHANCE_LEVELS = (
@@ -90,61 +92,91 @@ def triage(losses) -> Diagnosis:
             "clip probabilities before log. If the loss grew first, the learning rate or "
             "the gradient is too large."), ("B17", "B16"))
 
-    first, last = float(arr[0]), float(arr[-1])
-    i_best = int(arr.argmin())
-    best = float(arr[i_best])
+    if float(arr.min()) < 0:
+        return Diagnosis("negative", "B3", (
+            f"the loss goes negative (lowest {float(arr.min()):.4g} at epoch "
+            f"{int(arr.argmin())}; first {arr[0]:.4g}, last {arr[-1]:.4g}, {n} values). A "
+            "cross-entropy or a squared error is never below 0: this is a signed error "
+            "summed as the loss, `sum(Y - Yhat)`, whose positive and negative errors cancel. "
+            "Use the mean squared error or the cross-entropy."), ("B3",))
+    return _shape(arr)
+
+
+def _smooth(arr: np.ndarray) -> np.ndarray:
+    """Trailing moving average over ~5% of the history, so minibatch noise is not read as
+    a trend (the raw history when it is shorter than 20 values)."""
+    w = max(1, arr.size // 20)
+    if w == 1:
+        return arr
+    c = np.cumsum(np.concatenate(([0.0], arr)))
+    return (c[w:] - c[:-w]) / w
+
+
+def _shape(arr: np.ndarray) -> Diagnosis:
+    """The label of a finite, non-negative history, read from its smoothed curve."""
+    n = arr.size
+    sm = _smooth(arr)
+    m = sm.size
+    first, last = float(sm[0]), float(sm[-1])
+    i_best = int(sm.argmin())
+    best = float(sm[i_best])
     scale = max(abs(first), abs(last), 1e-12)
-    span = float(arr.max() - arr.min())
-    nums = f"(first {first:.4g}, lowest {best:.4g} at epoch {i_best}, last {last:.4g}, " \
-           f"{n} values)"
-    tail = arr[n // 2:]
+    lag = n - m  # epochs the smoothing window spans
+    nums = (f"(first {arr[0]:.4g}, lowest {float(arr.min()):.4g} at epoch "
+            f"{int(arr.argmin())}, last {arr[-1]:.4g}, {n} values)")
+    tail = sm[m // 2:]
     tail_change = float(tail.max() - tail.min()) / max(abs(float(tail.mean())), 1e-12)
+    span = float(sm.max() - sm.min())
     diffs = arr[1:] - arr[:-1]
     ups = float((diffs > 1e-12 * scale).mean())
+    noise = float((arr[lag:] - sm).std()) if lag else float(diffs.std()) / math.sqrt(2)
+    fall = max(float(arr[0]), first) - last  # the window hides the first quick drop
+    # A change smaller than 3 standard errors of the moving average is noise, not trend.
+    sure = 3 * noise / math.sqrt(lag + 1)
+    level = float(tail.mean())
 
-    if last > first * 1.1 + 1e-12 and i_best <= max(1, n // 10):
-        d = Diagnosis("rising", "B15", (
+    if last > first * 1.02 + 1e-12 and last - first > sure and i_best <= max(1, m // 10) \
+            and best > 0.8 * first:
+        return Diagnosis("rising", "B15", (
             f"the loss rises from the start {nums}. Gradient descent goes downhill: an "
             "update `w += lr * dw`, or a gradient with its sign flipped, climbs instead. "
             "Check the sign of the update and of `y_hat - y`."), ("B15", "B13"))
-    elif last > 2 * best + 1e-12 * scale and i_best > 0:
-        d = Diagnosis("diverging", "B16", (
+    if last > 2 * best and last - best > 0.25 * max(first - best, 0.0) \
+            and last - best > max(0.01 * first, sure) and i_best < m - 1:
+        return Diagnosis("diverging", "B16", (
             f"the loss fell, then blew up {nums}. Gradient buffers that are never reset "
             "add up step after step (reset dW, db to zero before each backward pass); a "
             "learning rate that is too large does the same: try one ten times smaller."),
             ("B16",))
-    elif span <= 0.01 * scale or (tail_change <= 0.01 and _chance(last)):
-        words = _chance(last)
+    if ups > 0.3 and noise > 0.4 * max(fall, 0.0) and noise > 0.02 * abs(last):
+        return Diagnosis("noisy", None, (
+            f"the loss goes up on {ups:.0%} of the steps, with swings of about {noise:.2g} "
+            f"around its trend {nums}. Some noise is normal with minibatches; this much "
+            "suggests a learning rate that is too large, or a gradient that is partly wrong "
+            "(a ReLU derivative `output >= 0`, B8)."), ("B8",))
+    if span <= 0.01 * scale or (tail_change <= 0.05 and _chance(level)):
+        words = _chance(level)
         if words:
-            d = Diagnosis("chance", None, (
+            return Diagnosis("chance", None, (
                 f"the loss sits at {words} {nums}: the model outputs the same value for "
                 "every input. One neuron asked to learn XOR does this (B4); so do weights "
                 "updated with themselves, `W -= lr * W`, which shrink to 0 (B12), and a "
                 "gradient added into the parameter, `b += delta` (B13)."),
                 ("B4", "B13", "B12"))
-        else:
-            d = Diagnosis("flat", None, (
-                f"the loss does not move {nums}: the parameters are not being updated, or "
-                "the learning rate is far too small. Check that the update line changes the "
-                "same arrays the forward pass uses and that it uses the gradient, not the "
-                "weights themselves (B12)."), ("B12", "B10"))
-    elif last > 0.5 * first and tail_change <= 0.01:
-        d = Diagnosis("plateau", None, (
+        return Diagnosis("flat", None, (
+            f"the loss does not move {nums}: the parameters are not being updated, or "
+            "the learning rate is far too small. Check that the update line changes the "
+            "same arrays the forward pass uses and that it uses the gradient, not the "
+            "weights themselves (B12)."), ("B12", "B10"))
+    if last > 0.5 * first and tail_change <= 0.01:
+        return Diagnosis("plateau", None, (
             f"the loss fell a little, then stalled well above 0 {nums}. A model without "
             "biases (B7) or with unscaled inputs (B10) stalls like this; so does a network "
             "too small for the problem."), ("B7", "B10"))
-    elif ups > 0.3 and float(diffs.std()) > 3 * abs(float(diffs.mean())):
-        d = Diagnosis("noisy", None, (
-            f"the loss goes up on {ups:.0%} of the steps {nums}. Some noise is normal with "
-            "minibatches; this much suggests a learning rate that is too large, or a "
-            "gradient that is partly wrong (a ReLU derivative `output >= 0`, B8)."), ("B8",))
-    else:
-        d = Diagnosis("ok", None, f"the loss falls as it should {nums}.")
-
-    if float(arr.min()) < 0:
-        return Diagnosis(d.label, "B3", (
-            f"the loss goes negative (lowest {best:.4g}) {nums}. A cross-entropy or a squared "
-            "error is never below 0: this is a signed error summed as the loss, "
-            "`sum(Y - Yhat)`, whose positive and negative errors cancel. Use the mean "
-            "squared error or the cross-entropy."), ("B3",))
-    return d
+    if fall <= 0.05 * scale:
+        return Diagnosis("flat", None, (
+            f"the loss ends where it started {nums}: it wanders but does not fall. Check "
+            "that the update uses the gradient (not the weights, B12) with a learning rate "
+            "large enough to move, and that the inputs are on a sensible scale (B10)."),
+            ("B12", "B10"))
+    return Diagnosis("ok", None, f"the loss falls as it should {nums}.")
