@@ -8,9 +8,10 @@ import subprocess
 import sys
 from collections import Counter
 
+import numpy as np
 import pytest
 
-from nnlab.checks import CATALOGUE, REGISTRY
+from nnlab.checks import CATALOGUE, REGISTRY, CheckFailed
 from nnlab.checks.__main__ import coverage_gaps, main, report, run_one, run_zoo
 from nnlab.checks.zoo import Specimen, load
 
@@ -259,3 +260,93 @@ def test_seed_posts_code_is_in_the_zoo():
     styles = " ".join(s.style for s in ZOO if not s.correct)
     for seed in ("000", "001", "002", "003", "004"):
         assert f"seed {seed}" in styles, seed
+
+
+# --------------------------------------------------------------------------- hidden variants
+
+
+def _key(value):
+    """A hashable fingerprint of one argument: arrays by dtype, shape and bytes."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _key(v)) for k, v in sorted(value.items())))
+    if isinstance(value, (int, float, str, bool, type(None))):
+        return ("scalar", value)
+    return ("object", type(value).__name__)
+
+
+def _recording(fn, seen):
+    def wrapper(*args, **kwargs):
+        seen.add((tuple(_key(a) for a in args), tuple((k, _key(v)) for k, v in
+                                                      sorted(kwargs.items()))))
+        return fn(*args, **kwargs)
+
+    wrapper.__signature__ = inspect.signature(fn)
+    return wrapper
+
+
+def _recording_class(cls, seen):
+    methods = {name: _recording(getattr(cls, name), seen)
+               for name in ("forward", "backward", "fit", "transform", "inverse_transform")
+               if hasattr(cls, name)}
+    return type(cls.__name__, (cls,), methods)
+
+
+def _probes(specimen, hidden):
+    seen = set()
+    obj = specimen.obj
+    wrapped = _recording_class(obj, seen) if isinstance(obj, type) else _recording(obj, seen)
+    REGISTRY[specimen.check](wrapped, hidden=hidden, **specimen.kwargs)
+    return seen
+
+
+FIRST_CORRECT = {name: next(s for s in ZOO if s.check == name and s.correct)
+                 for name in REGISTRY}
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_hidden_run_probes_inputs_the_visible_run_never_shows(name):
+    # A student who hard-codes answers for what the visible cell feeds in has nothing to
+    # answer the hidden cell with: it asks about other inputs.
+    specimen = FIRST_CORRECT[name]
+    visible, hidden = _probes(specimen, False), _probes(specimen, True)
+    assert visible and hidden, "the check never called the student's code"
+    assert hidden - visible, f"{name}: every hidden probe was already shown by the visible run"
+
+
+def _memoriser(fn):
+    """The cheat: answers recorded from a correct run, replayed for the same inputs; for
+    anything else, the last answer it remembers."""
+    table = {}
+
+    def record(*args, **kwargs):
+        key = (tuple(_key(a) for a in args), tuple(sorted((k, _key(v))
+                                                          for k, v in kwargs.items())))
+        table[key] = fn(*args, **kwargs)
+        return table[key]
+
+    def replay(*args, **kwargs):
+        key = (tuple(_key(a) for a in args), tuple(sorted((k, _key(v))
+                                                          for k, v in kwargs.items())))
+        return table.get(key, list(table.values())[-1])
+
+    record.__signature__ = replay.__signature__ = inspect.signature(fn)
+    return record, replay
+
+
+# Checks whose graded object is a pure function of array inputs, so a lookup table of the
+# visible answers is a complete cheat for the visible cell.
+PURE = ["check_sigmoid", "check_sigmoid_derivative", "check_neuron_forward", "check_bce_loss",
+        "check_neuron_gradients", "check_train_neuron", "check_relative_error",
+        "check_softmax", "check_softmax_cross_entropy"]
+
+
+@pytest.mark.parametrize("name", PURE)
+def test_hard_coded_visible_answers_fail_the_hidden_check(name):
+    record, replay = _memoriser(FIRST_CORRECT[name].obj)
+    check = REGISTRY[name]
+    check(record)           # learn every visible answer from a correct implementation
+    check(replay)           # the lookup table passes the visible check...
+    with pytest.raises(CheckFailed):
+        check(replay, hidden=True)  # ...and not the hidden one
