@@ -39,6 +39,13 @@ def forward_einsum(X, w, b):
     return 0.5 * (1 + np.tanh(0.5 * (np.einsum("nd,dk->nk", X, w) + b)))
 
 
+@correct("check_neuron_forward", "seed 001's style: a column of ones, the bias as weight 0")
+def forward_ones_column(X, w, b):
+    n = np.shape(X)[0]
+    weights = np.concatenate((np.reshape(b, (1, 1)), w), 0)
+    return _sig(np.dot(np.concatenate((np.ones((n, 1)), X), 1), weights))
+
+
 @mutant("check_neuron_forward", "B7", "bias ignored, vectorised")
 def forward_no_bias(X, w, b):
     return _sig(X @ w)
@@ -133,6 +140,14 @@ def bce_signed_mean(y_hat, y):
 def bce_sum(y_hat, y):
     p = np.clip(y_hat, 1e-12, 1 - 1e-12)
     return float(-np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+@mutant("check_bce_loss", "B5", "seed 001's CostFunction: np.sum(np.sum(error)), clipped")
+def bce_seed001(output, target):
+    output = np.clip(output, 1e-12, 1 - 1e-12)
+    error = np.multiply(-target, np.log(output)) - np.multiply((1-target), np.log(1-output))
+    total_error = np.sum(np.sum(error))
+    return total_error
 
 
 @mutant("check_bce_loss", "B5", "loop total never divided by n")

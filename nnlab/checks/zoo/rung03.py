@@ -52,6 +52,22 @@ class DenseLoop:
         return grad_in
 
 
+@correct("check_dense", "seed 001's style: inputs with a column of ones, [b; W] stacked")
+class DenseAugmented:
+    def __init__(self, n_in, n_out, seed=0):
+        self.W = np.random.default_rng(seed).standard_normal((n_in, n_out)) * 0.5
+        self.b = np.zeros(n_out)
+
+    def forward(self, X):
+        self.Xa = np.concatenate((np.ones((X.shape[0], 1)), X), 1)
+        return np.dot(self.Xa, np.vstack([self.b[None, :], self.W]))
+
+    def backward(self, dY):
+        grad = np.dot(self.Xa.T, dY)
+        self.db, self.dW = grad[0], grad[1:]
+        return np.dot(dY, self.W.T)
+
+
 @mutant("check_dense", "B1", "db not summed over the batch (db = dY)")
 class DenseDbPerSample(DenseVec):
     def backward(self, dY):
@@ -242,6 +258,13 @@ class DenseStaleCopy(DenseVec):
         return X @ self._weights + self.b
 
 
+@mutant("check_dense", None, "seed 002: 0.2 * np.random.random(...) - 0.1, seed ignored")
+class DenseGlobalRandom(DenseVec):
+    def __init__(self, n_in, n_out, seed=0):
+        self.W = 0.2*np.random.random((n_in, n_out)) - 0.1
+        self.b = np.zeros(n_out)
+
+
 # --------------------------------------------------------------------------- activations
 
 
@@ -357,6 +380,12 @@ class TanhSign(TanhOut):
 class TanhSignCosh(TanhCosh):
     def backward(self, dY):
         return -dY / np.cosh(self.z) ** 2
+
+
+@mutant("check_tanh", "B18", "the sigmoid's derivative out * (1 - out) reused for tanh")
+class TanhSigmoidDerivative(TanhOut):
+    def backward(self, dY):
+        return dY * self.out * (1 - self.out)
 
 
 @correct("check_relu", "mask X > 0, the course convention")
