@@ -51,24 +51,27 @@ def test_hand_numpy_epoch_trains_exactly_like_nnlab():
 
 def test_ratios_are_medians_of_the_measured_times():
     cpu, wall = epoch.time_epochs(n=256, repeats=3, with_torch=False)
-    assert set(cpu) == set(wall) == {"nnlab", "numpy", "matmul"}
+    assert set(cpu) == set(wall) == {"nnlab", "nnlab_sgd", "numpy", "matmul"}
     assert all(len(v) == 3 and min(v) > 0 for v in cpu.values())
-    got = {(a, b): (value, target) for a, b, value, target in epoch.ratios(cpu)}
+    got = {(a, b): rest for a, b, *rest in epoch.ratios(cpu)}
     assert set(got) == {("nnlab", "numpy"), ("nnlab", "matmul")}
-    for (a, b), (value, _) in got.items():
-        assert value == pytest.approx(np.median(cpu[a]) / np.median(cpu[b]))
+    for (a, b), (median, best, _) in got.items():
+        assert median == pytest.approx(np.median(cpu[a]) / np.median(cpu[b]))
+        assert best == pytest.approx(min(cpu[a]) / min(cpu[b]))
+    (a, b, *_, target), = epoch.ratios(cpu, epoch.INFO)
+    assert (a, b, target) == ("nnlab_sgd", "matmul", None)
 
 
-def test_ratios_use_the_median_not_the_mean_or_min():
+def test_ratios_use_the_median_and_the_minimum_not_the_mean():
     times = {"nnlab": [1.0, 9.0, 3.0], "numpy": [2.0, 2.0, 100.0], "torch": [6.0, 5.0, 4.0]}
-    got = {(a, b): (value, target) for a, b, value, target in epoch.ratios(times)}
-    assert got == {("nnlab", "numpy"): (1.5, 1.15), ("nnlab", "torch"): (0.6, 0.85)}
+    got = {(a, b): tuple(rest) for a, b, *rest in epoch.ratios(times)}
+    assert got == {("nnlab", "numpy"): (1.5, 0.5, 1.15), ("nnlab", "torch"): (0.6, 0.25, 0.85)}
 
 
 def test_run_without_torch_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)        # makes `import torch` fail
     lines = list(epoch.run(n=200, repeats=1))
-    assert any(line.strip().startswith("ratio nnlab / numpy") for line in lines)
+    assert any(line.strip().startswith("nnlab / numpy ") for line in lines)
     assert not any("PyTorch" in line for line in lines)
     assert lines[-1].strip() == epoch.TORCH_MISSING
     assert "pip install" in epoch.TORCH_MISSING and "torch==2.13.0" in epoch.TORCH_MISSING
@@ -79,7 +82,7 @@ def test_torch_variant_is_timed_when_installed():
     pytest.importorskip("torch")
     cpu, _ = epoch.time_epochs(n=256, repeats=1)
     assert "torch" in cpu
-    assert ("nnlab", "torch") in {(a, b) for a, b, _, _ in epoch.ratios(cpu)}
+    assert ("nnlab", "torch") in {(a, b) for a, b, *_ in epoch.ratios(cpu)}
 
 
 def _subset_slice(n_train=400, n_test=200):
