@@ -151,6 +151,15 @@ class Notebook:
         self.panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
         self.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible",
                                                                    timeout=60_000)
+        # JupyterLab 4 attaches cells in batches after the first: wait for all of them, so
+        # cells.nth(i) is cell i of the file.
+        expected = len(nbformat.read(self.path, as_version=4).cells)
+        deadline = time.monotonic() + 30
+        while self.cells.count() < expected and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        if self.cells.count() != expected:
+            raise AssertionError(f"{relpath}: JupyterLab shows {self.cells.count()} cells, "
+                                 f"the file holds {expected}")
         self.wait_kernel_idle(timeout=60.0)
 
     # -- cells
