@@ -130,6 +130,26 @@ def softmax_cross_entropy(Z, y):
     return loss, dZ
 '''
 
+CE_LOG_ZERO = '''\
+def softmax_cross_entropy(Z, y):
+    """A stable softmax, then the log of a probability that can underflow to 0."""
+    n = Z.shape[0]
+    P = softmax(Z)
+    loss = -np.mean(np.log(P[np.arange(n), y]))
+    dZ = P.copy()
+    dZ[np.arange(n), y] -= 1
+    return loss, dZ / n
+'''
+
+CE_IS_MSE = '''\
+def softmax_cross_entropy(Z, y):
+    """Seed 002's loss: squared error between the linear scores and one-hot targets."""
+    n, k = Z.shape
+    Y = np.eye(k)[y]
+    loss = np.mean(np.sum((Z - Y) ** 2, axis=1))
+    return loss, 2 * (Z - Y) / n
+'''
+
 #: notebook -> the bugs injected into it. Filled from the checks' catalogue ids.
 INJECTIONS: dict[str, list[Injection]] = {
     "04_xor": [
@@ -145,6 +165,8 @@ INJECTIONS: dict[str, list[Injection]] = {
     "06_mnist_and_synthetic": [
         Injection("softmax", SOFTMAX_NO_MAX, "test_softmax", "B17"),
         Injection("softmax_cross_entropy", CE_NO_MEAN, "test_softmax_cross_entropy", "B5"),
+        Injection("softmax_cross_entropy", CE_LOG_ZERO, "test_softmax_cross_entropy", "B17"),
+        Injection("softmax_cross_entropy", CE_IS_MSE, "test_softmax_cross_entropy", "B9"),
     ],
 }
 
