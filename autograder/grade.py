@@ -107,7 +107,8 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
         out = open(jobs_dir / f"worker-{i}.out", "w")  # noqa: SIM115 (closed below)
         proc = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(job)],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, **BLAS_ENV, "NNLAB_KERNEL_SLOT": str(i)})
+                                env={**os.environ, **BLAS_ENV, "NNLAB_KERNEL_SLOT": str(i),
+                                     "NNLAB_GRADER_PID": str(os.getpid())})
         budget = len(group) * (timeout_submission * (worker.SALVAGE_ATTEMPTS + 1) + 60)
         procs.append((proc, out, time.time() + budget, group))
     failed = []

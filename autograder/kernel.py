@@ -12,8 +12,10 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 KERNEL_NAME = "nnlab-grader"
@@ -59,6 +61,61 @@ def kernel_user(slot: int | str | None = None) -> tuple[int, int] | None:
                        check=True, capture_output=True)
         entry = pwd.getpwnam(name)
     return entry.pw_uid, entry.pw_gid
+
+
+def claim_slot(folder: Path = Path("/tmp"), slots: int = 64):
+    """Lock a worker slot no other grader on this machine holds; returns (slot, lock file).
+
+    Each slot has its own kernel user, so two graders running at once (a test and a demo)
+    never share a user and its process limit. Keep the file open: the lock is released
+    when it is closed or the process dies.
+    """
+    import fcntl
+
+    for slot in range(slots):
+        handle = open(folder / f"nnlab-kernel-slot-{slot}.lock", "a")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        return slot, handle
+    raise RuntimeError(f"all {slots} grading slots are taken; is a grader stuck? "
+                       f"see {folder}/nnlab-kernel-slot-*.lock")
+
+
+def kill_user_processes(uid: int, wait: float = 3.0) -> int:
+    """SIGKILL every live process of `uid` (a slot's kernel user); returns how many.
+
+    A fork bomb's children can leave the kernel's process group; killing by user catches
+    them, so they cannot hold the process limit against the next student's kernel.
+    """
+    if uid in (0, os.getuid()):
+        raise ValueError(f"uid {uid} is the grader's own; only a kernel user's processes "
+                         "may be killed")
+    killed, deadline = 0, time.monotonic() + wait
+    while True:
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            if (fields.get("Uid", "").split() or ["-1"])[0] == str(uid) and \
+                    not fields.get("State", "").strip().startswith("Z"):
+                pids.append(int(entry.name))
+        if not pids or time.monotonic() > deadline:
+            return killed
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
 
 
 def _interpreter_for(uid: int, gid: int) -> str | None:

@@ -4,20 +4,27 @@ hidden tests out of feedback.
 `GuardedExecute` is nbgrader's `Execute` run in a scratch copy of the submission folder,
 with a wall-clock limit on the whole notebook and the kernel's process group killed
 afterwards (a fork bomb's children die with it). What happened (a cell timed out, the
-kernel died, the limit struck) is appended to `EVENTS` for the worker to record.
+kernel died, the limit struck) is appended to `EVENTS` for the worker to record. Before
+the first cell and before every test cell it runs `guard.py` in the kernel, which undoes
+whatever an answer cell monkeypatched; a test cell whose guard did not answer scores 0.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import tempfile
 import threading
+import time
 from pathlib import Path
+from queue import Empty
 
+from jupyter_core.utils import ensure_async
 from nbconvert.preprocessors import Preprocessor
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
@@ -30,6 +37,12 @@ EVENTS: list[dict] = []
 
 HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
 HIDDEN_END = "END HIDDEN TESTS"
+GUARD_SOURCE = Path(__file__).with_name("guard.py")
+
+
+def is_test_cell(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
 
 
 class GuardedExecute(Execute):
@@ -40,6 +53,9 @@ class GuardedExecute(Execute):
     ).tag(config=True)
     scratch_root = Unicode("", help="Where scratch folders go (default: the system tmp).").tag(
         config=True)
+    guard = Bool(True, help="Run guard.py in the kernel before the first cell and before "
+                            "every test cell.").tag(config=True)
+    guard_timeout = Integer(15, help="Seconds the guard may take to answer.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         source = Path(resources.get("metadata", {}).get("path") or ".")
@@ -50,16 +66,20 @@ class GuardedExecute(Execute):
             elif item.is_dir():
                 shutil.copytree(item, scratch / item.name)
         scratch.chmod(0o755)
+        entry = None
         if self.kernel_name == kernel.KERNEL_NAME and os.geteuid() == 0:
             try:
                 entry = pwd.getpwnam(kernel.user_name())
             except KeyError:
                 entry = None
-            for path in (scratch, *scratch.rglob("*")) if entry else ():
-                os.chown(path, entry.pw_uid, entry.pw_gid)
+        self._uid = entry.pw_uid if entry else None
+        for path in (scratch, *scratch.rglob("*")) if entry else ():
+            os.chown(path, entry.pw_uid, entry.pw_gid)
         resources.setdefault("metadata", {})["path"] = str(scratch)
         self._pgid = None
         self._current = (None, None, "")
+        self._nonce, self._snapshot, self._unguarded = secrets.token_hex(16), False, None
+        self.on_cell_execute = self._before_cell if self.guard else None
         timer = threading.Timer(self.submission_timeout, self._out_of_time)
         timer.daemon = True
         timer.start()
@@ -68,7 +88,7 @@ class GuardedExecute(Execute):
         except Exception as exc:
             if not any(e["kind"] == "submission-timeout" for e in EVENTS[-1:]):
                 kind = "kernel-died" if "died" in str(exc).lower() else "kernel-unresponsive"
-                self._event(kind)
+                self._event(kind, detail=f"{type(exc).__name__}: {exc}"[:300])
             raise
         finally:
             timer.cancel()
@@ -85,13 +105,63 @@ class GuardedExecute(Execute):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         self._current = (index, grade_id, cell.get("source", ""))
         cell, resources = super().preprocess_cell(cell, resources, index)
+        if self._unguarded == index:
+            # The guard could not vouch for the kernel: this test's verdict is not trusted.
+            cell.outputs = [{"output_type": "error", "ename": "IntegrityError",
+                             "evalue": "the grader could not restore a clean kernel before "
+                                       "this test (something in the notebook stopped it), "
+                                       "so the test scores 0",
+                             "traceback": ["IntegrityError: the grader could not restore a "
+                                           "clean kernel before this test"]}]
         if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
             self._event("cell-timeout")
         return cell, resources
 
-    def _event(self, kind: str) -> None:
+    def _event(self, kind: str, **extra) -> None:
         index, grade_id, source = self._current
-        EVENTS.append({"kind": kind, "cell": index, "grade_id": grade_id, "source": source})
+        EVENTS.append({"kind": kind, "cell": index, "grade_id": grade_id, "source": source,
+                       **extra})
+
+    async def _before_cell(self, cell, cell_index):
+        """nbclient hook: guard the kernel before the first code cell and each test cell."""
+        if self._snapshot and not is_test_cell(cell):
+            return
+        answer = await self._run_guard()
+        self._snapshot = True
+        prefix = self._nonce + ":"
+        if not answer.startswith(prefix):
+            if is_test_cell(cell):
+                self._unguarded = cell_index
+                self._event("guard-failed", detail=answer[:300])
+        elif answer.startswith(prefix + "restored:") and answer != prefix + "restored:":
+            self._event("tampering-undone", detail=summarise(answer[len(prefix + "restored:"):]))
+
+    async def _run_guard(self) -> str:
+        """Evaluate guard.py in the kernel as a user expression; its answer or why not."""
+        expr = (f"(lambda ns: (exec(compile({GUARD_SOURCE.read_text()!r}, '<nnlab-guard>', "
+                f"'exec'), ns), ns['RESULT'])[1])({{'NONCE': {self._nonce!r}, "
+                f"'__name__': '_nnlab_guard'}})")
+        msg_id = await ensure_async(self.kc.execute("", silent=True, store_history=False,
+                                                    user_expressions={"guard": expr}))
+        deadline = time.monotonic() + self.guard_timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                msg = await ensure_async(
+                    self.kc.shell_channel.get_msg(timeout=min(remaining, 1.0)))
+            except Empty:
+                if not await ensure_async(self.kc.is_alive()):
+                    return "no answer: the kernel died"
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            value = msg["content"].get("user_expressions", {}).get("guard", {})
+            if value.get("status") != "ok":
+                return f"guard raised {value.get('ename')}: {value.get('evalue')}"
+            try:
+                return str(ast.literal_eval(value["data"]["text/plain"]))
+            except (KeyError, ValueError, SyntaxError):
+                return "guard answered something that is not its result"
+        return f"no answer within {self.guard_timeout} s"
 
     def _out_of_time(self) -> None:
         self._event("submission-timeout")
@@ -103,6 +173,22 @@ class GuardedExecute(Execute):
                 os.killpg(self._pgid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+        if self._uid:  # the kernel user belongs to this worker alone (kernel.claim_slot)
+            kernel.kill_user_processes(self._uid)
+
+
+def summarise(names: str, shown: int = 3) -> str:
+    """'a.x,a.y,b.z' -> 'a: x, y; b: z', at most `shown` names per owner, with a count."""
+    owners: dict[str, list[str]] = {}
+    for name in filter(None, names.split(",")):
+        owner, _, attr = name.rpartition(".") if "." in name else ("", "", name)
+        owners.setdefault(owner or name, []).append(attr if owner else "")
+    parts = []
+    for owner, attrs in owners.items():
+        attrs = [a for a in attrs if a]
+        more = f" and {len(attrs) - shown} more" if len(attrs) > shown else ""
+        parts.append(f"{owner}: {', '.join(attrs[:shown])}{more}" if attrs else owner)
+    return "; ".join(parts)
 
 
 def split_hidden(source: str) -> tuple[str, list[str]]:

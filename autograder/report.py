@@ -114,6 +114,38 @@ def plot(summary: list[dict], path: Path) -> Path:
     return path
 
 
+def _points(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else "?"
+
+
+def grade_table(grades: list[dict]) -> str:
+    """One row per student, one column per notebook ("score/max", "missing" or "error"),
+    and the problems the grader recorded; `*` marks a score with a problem beside it."""
+    assignments = list(dict.fromkeys(r["assignment"] for r in grades))
+    short = {a: a.split("_", 1)[0] for a in assignments}
+    by_student: dict[str, dict] = defaultdict(dict)
+    for r in grades:
+        by_student[r["student"]][r["assignment"]] = r
+    lines = [["student", *short.values(), "problems"]]
+    for student, row in by_student.items():
+        cells, problems = [], []
+        for a in assignments:
+            r = row.get(a, {"status": "missing"})
+            if r["status"] == "missing":
+                cells.append("missing")
+                continue
+            mark = "" if r["status"] == "graded" else "*"
+            cells.append(f"{_points(r['score'])}/{_points(r['max_score'])}{mark}"
+                         if r.get("score") is not None else "error")
+            if r["status"] != "graded":
+                problems.append(f"{short[a]} {r['status'].removeprefix('error:')}")
+            if r.get("flags"):
+                problems.append(f"{short[a]} {r['flags']} integrity flag(s)")
+        lines.append([student, *cells, "; ".join(problems)])
+    return markdown_table([dict(zip(lines[0], line, strict=True)) for line in lines[1:]],
+                          lines[0])
+
+
 def write(course: Course, echo=print) -> dict[str, Path]:
     """Write every report; print the grade table and the bug summary. Returns the paths."""
     out = course.reports
@@ -137,12 +169,15 @@ def write(course: Course, echo=print) -> dict[str, Path]:
         statuses[r["status"]] += 1
     md = [f"# Class summary: {len(students)} students", "",
           "Status counts: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())), "",
+          "## Grades", "", grade_table(grades), "",
           "## Catalogued bugs", "", table or "(none found)", "",
           f"## Integrity: {len(flags)} flags (see integrity.csv)"]
     paths["summary_md"] = out / "summary.md"
     paths["summary_md"].write_text("\n".join(md) + "\n")
     paths["plot"] = plot(summary, out / "bug_summary.png")
-    echo(markdown_table(grades, ["student", "assignment", "score", "max_score", "status"]))
+    echo(grade_table(grades))
+    echo("(scores are nbgrader's automatic points; answers graded by hand count once you "
+         "grade them in the formgrader)")
     echo("")
     echo(table if summary else "no catalogued bug found")
     echo("")

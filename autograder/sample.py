@@ -12,9 +12,10 @@ from pathlib import Path
 
 import nbformat
 
-# Code put at the top of the first answer cell, by scenario. Each stands for a fault a
-# grader must survive; the fork bomb is bounded so that a grader without limits survives
-# it too (its children sleep and die with the kernel's process group).
+# Code put at the top of the last answer cell, by scenario (so the tests before it still
+# earn their points). Each stands for a fault a grader must survive; the fork bomb is
+# bounded so that a grader without limits survives it too (its children sleep and die
+# with the kernel's process group).
 FAULTS = {
     "infinite-loop": "while True:\n    pass",
     "interrupt-swallowing-loop": (
@@ -25,7 +26,7 @@ FAULTS = {
     "fork-bomb": (
         "import os, time\nfor _ in range(300):\n    if os.fork() == 0:\n"
         "        time.sleep(300)\n        os._exit(0)"),
-    "output-flood": "for _i in range(200_000):\n    print('flood', _i)",
+    "output-flood": "for _i in range(20_000):\n    print('flood', _i)",
     "input-call": "answer = input('your name? ')",
 }
 
@@ -56,6 +57,25 @@ CHEATS = {
         ".replace('### END SOLUTION', ''))"),
 }
 JUNK = "def {name}(*args, **kwargs):\n    return {value}"
+# The last cheat: an answer that only calls nnlab's own implementation of the same name.
+REFERENCE_CALL = ("import {module} as _reference\n\n"
+                  "def {name}(*args, **kwargs):\n    return _reference.{name}(*args, **kwargs)")
+REFERENCE_MODULES = ("nnlab.activations", "nnlab.neuron", "nnlab.losses", "nnlab.gradcheck",
+                     "nnlab.layers", "nnlab.network", "nnlab.optim", "nnlab.train",
+                     "nnlab.preprocessing")
+
+
+def reference_module(name: str) -> str | None:
+    """The nnlab module that defines `name` (the reference a student could call), or None."""
+    import importlib
+
+    for module in REFERENCE_MODULES:
+        try:
+            if hasattr(importlib.import_module(module), name):
+                return module
+        except ImportError:
+            continue
+    return None
 
 
 def answer_cells(nb) -> list:
@@ -119,7 +139,7 @@ def scenarios(release, source, bugs: dict[str, dict[str, str]] | None = None) ->
                 cell.source = replacements[cell.metadata.nbgrader.grade_id]
         out[name] = nb
     for name, code in FAULTS.items():
-        out[name] = with_code(good, code)
+        out[name] = with_code(good, code, first=False)
     out["corrupt-json"] = nbformat.writes(good)[:200]
     deleted = copy.deepcopy(good)
     deleted.cells.remove(test_cells(deleted)[0])
@@ -132,6 +152,12 @@ def scenarios(release, source, bugs: dict[str, dict[str, str]] | None = None) ->
     for name, code in CHEATS.items():
         value = "_Always(0.5)" if name == "cheat-always-equal" else "0.5"
         out[name] = with_code(junk(release, value), code)
+    calls = copy.deepcopy(good)
+    for cell in answer_cells(calls)[:1]:
+        module = reference_module(defined(cell) or "")
+        if module:
+            cell.source = REFERENCE_CALL.format(module=module, name=defined(cell))
+            out["cheat-calls-reference"] = calls
     return out
 
 

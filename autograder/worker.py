@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
+import signal
 import sys
 import time
 from io import StringIO
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import integrity, preprocessors
+from autograder import integrity, kernel, preprocessors
 from autograder.course import Course, load_config, write_json_atomic
 from autograder.preflight import preflight
 
@@ -31,6 +33,9 @@ BUG_LINE = re.compile(r"^(check_\w+) found bug (B\d+) \((.*)\)$")
 # Errors raised in a student's cell that mean a limit did its job.
 LIMIT_ERRORS = {"MemoryError": "memory-limit", "BlockingIOError": "process-limit",
                 "StdinNotImplementedError": "input-call"}
+# Events that concern integrity, not faults: they become flags in the integrity report.
+INTEGRITY_EVENTS = {"tampering-undone": "tampering undone by the grader before this test: ",
+                    "guard-failed": "the grader could not guard this test (scored 0): "}
 SEVERITY = ["submission-timeout", "kernel-died", "kernel-unresponsive", "cell-timeout",
             "memory-limit", "process-limit", "input-call", "output-flood", "cells-deleted",
             "cells-duplicated", "grader-error"]
@@ -83,7 +88,8 @@ def cell_reasons(nb, max_lines: int) -> list[str]:
             name = out.get("ename")
             if name in LIMIT_ERRORS:
                 reasons.append(LIMIT_ERRORS[name])
-            if out.get("output_type") == "stream" and out.get("text", "").count("\n") >= max_lines:
+            text = out.get("text", "") if out.get("output_type") == "stream" else ""
+            if "Output truncated" in text or text.count("\n") >= max_lines:
                 reasons.append("output-flood")
         if len(cell.get("outputs", [])) >= max_lines:
             reasons.append("output-flood")
@@ -193,11 +199,18 @@ def grade_one(course: Course, student: str, assignment: str, settings: dict) -> 
         ok, log = autograde(course, student, assignment, settings)
         record["events"] += [{k: v for k, v in e.items() if k != "source"}
                              for e in preprocessors.EVENTS]
-        record["reasons"] += [e["kind"] for e in preprocessors.EVENTS]
-        fatal = [e for e in preprocessors.EVENTS if e["kind"] != "cell-timeout"]
+        faults = [e for e in preprocessors.EVENTS if e["kind"] not in INTEGRITY_EVENTS]
+        record["reasons"] += [e["kind"] for e in faults]
+        fatal = [e for e in faults if e["kind"] != "cell-timeout"]
         if ok or not fatal or not neutralise(scratch / f"{assignment}.ipynb", fatal[-1]):
             break
     shutil.rmtree(scratch, ignore_errors=True)
+    for event in record["events"]:
+        if event["kind"] in INTEGRITY_EVENTS:
+            flag = {"grade_id": event.get("grade_id") or "",
+                    "flag": INTEGRITY_EVENTS[event["kind"]] + event.get("detail", "")}
+            if flag not in record["flags"]:
+                record["flags"].append(flag)
     log_path = course.grader / "logs" / student / f"{assignment}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text(log)
@@ -218,9 +231,30 @@ def grade_one(course: Course, student: str, assignment: str, settings: dict) -> 
     return record
 
 
+def die_with_parent() -> None:
+    """On Linux, ask to be SIGKILLed when the grader that started us dies (kill -9 of
+    `python -m autograder grade` then leaves no worker grading on behind a re-run)."""
+    parent = os.environ.get("NNLAB_GRADER_PID")
+    if not sys.platform.startswith("linux") or not parent:
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != int(parent):  # the grader died before prctl took effect
+        os._exit(1)
+
+
 def main(argv: list[str]) -> int:
     """``python -m autograder.worker UNITS.json``: {"course", "settings", "units": [[s, a]]}."""
+    die_with_parent()
     job = json.loads(Path(argv[0]).read_text())
+    if job["settings"].get("Execute.kernel_name") == kernel.KERNEL_NAME:
+        slot, _lock = kernel.claim_slot()  # held until this process exits
+        os.environ["NNLAB_KERNEL_SLOT"] = str(slot)
+        kernel.kernel_user(slot)
     course = Course(job["course"])
     for student, assignment in job["units"]:
         try:
