@@ -46,22 +46,13 @@ def _rows(text: str, first: str) -> dict[str, list[str]]:
 # --------------------------------------------------------------------------- the CLI
 
 
-@pytest.fixture(scope="module")
-def full_run():
-    return _cli("--selftest")
-
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("selftest_cli")
-def test_selftest_exits_0_and_says_ok(full_run):
+@pytest.mark.slow  # the whole zoo, twice: ~10 s on an idle core
+def test_selftest_cli_exits_0_and_its_tables_match_the_zoo():
+    full_run = _cli("--selftest")
     assert full_run.returncode == 0, full_run.stdout[-3000:] + full_run.stderr[-2000:]
     assert "OK: every mutant named right" in full_run.stdout
     assert "FAILED" not in full_run.stdout
 
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("selftest_cli")
-def test_bug_class_table_matches_the_zoo(full_run):
     rows = _rows(full_run.stdout, "bug class")
     assert list(rows) == [*CATALOGUE, "None"]
     labels = Counter(s.bug for s in ZOO if not s.correct)
@@ -69,10 +60,6 @@ def test_bug_class_table_matches_the_zoo(full_run):
         expected = labels[None if bug == "None" else bug]
         assert (int(mutants), int(caught), int(named)) == (expected,) * 3, bug
 
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("selftest_cli")
-def test_per_check_table_matches_the_zoo(full_run):
     rows = _rows(full_run.stdout, "check")
     assert list(rows) == list(REGISTRY)
     for name, (rung, mutants, named, passed, cpu, _wall) in rows.items():
@@ -146,13 +133,14 @@ def test_planted_offenders_make_the_cli_fail_naming_them(tmp_path):
     assert rows["check_relu"][1:4] == [str(n_mut + 2), str(n_mut), f"{n_ok}/{n_ok + 1}"]
 
 
-def test_cli_rejects_bad_arguments(tmp_path):
-    out = _cli("--selftest", "--check", "check_nope", timeout=60)
-    assert out.returncode == 2 and "check_nope: no such check" in out.stderr
-    out = _cli("--selftest", "--zoo-extra", str(tmp_path / "missing.py"), timeout=60)
-    assert out.returncode == 2 and "missing.py" in out.stderr
-    out = _cli("--selftest", "--jobs", "0", timeout=60)
-    assert out.returncode == 2 and "--jobs 0" in out.stderr
+def test_cli_rejects_bad_arguments(tmp_path, capsys):
+    for argv, words in ((["--check", "check_nope"], "check_nope: no such check"),
+                        (["--zoo-extra", str(tmp_path / "missing.py")], "missing.py"),
+                        (["--jobs", "0"], "--jobs 0")):
+        with pytest.raises(SystemExit) as info:
+            main(["--selftest", *argv])
+        assert info.value.code == 2
+        assert words in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([])  # one of --selftest / --list is required
 
