@@ -27,8 +27,10 @@ INFO = (("nnlab_sgd", "matmul"),)
 LABELS = {"nnlab": "nnlab Sequential + Adam", "nnlab_sgd": "nnlab Sequential + SGD",
           "numpy": "hand-written numpy + Adam",
           "matmul": "matrix products only", "torch": "PyTorch CPU + Adam, 1 thread"}
-TORCH_MISSING = ("torch: not installed, comparison skipped; install the bench extra with "
-                 "`.venv/bin/python -m pip install -e '.[bench]'` (torch==2.13.0, CPU build)")
+TORCH_MISSING = ("torch: not installed, comparison skipped. For the `bench` extra's CPU build: "
+                 ".venv/bin/python -m pip install torch==2.13.0 --index-url "
+                 "https://download.pytorch.org/whl/cpu (from plain PyPI, Linux gets GBs of "
+                 "CUDA libraries)")
 
 
 def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,10 +40,19 @@ def time_notebook(path: Path, *, timeout: int = 120) -> tuple[float, float | Non
     from nbclient import NotebookClient
 
     nb = nbformat.read(str(path), as_version=4)
-    cpu0, wall0 = _children_cpu(), time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    wall, cpu1 = time.perf_counter() - wall0, _children_cpu()
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    # The kernel's stderr (ipykernel's warning about TCP without encryption, each time)
+    # goes to a file, shown only when the notebook fails.
+    with tempfile.TemporaryFile("w+") as stderr:
+        cpu0, wall0 = _children_cpu(), time.perf_counter()
+        try:
+            client.execute(stderr=stderr)
+        except Exception as exc:
+            stderr.seek(0)
+            exc.add_note("kernel stderr:\n" + stderr.read()[-2000:])
+            raise
+        wall, cpu1 = time.perf_counter() - wall0, _children_cpu()
     return wall, None if cpu0 is None or cpu1 is None else cpu1 - cpu0
 
 

@@ -34,6 +34,22 @@ def test_unknown_section_is_refused_with_the_known_ones(capsys):
     assert "epochs" in err and "'epoch'" in err
 
 
+def test_main_prints_each_section_and_fails_after_running_the_rest(monkeypatch, capsys):
+    def broken():
+        yield "first line"
+        raise RuntimeError("section broke")
+
+    monkeypatch.setattr(accuracy, "run", broken)
+    monkeypatch.setattr(epoch, "run", lambda: iter(["epoch line"]))
+    assert runner.main(["accuracy", "epoch"]) == 1
+    out, err = capsys.readouterr()
+    assert out.index("== accuracy ==") < out.index("first line") < out.index("== epoch ==")
+    assert "epoch line" in out
+    assert "section broke" in err and "bench sections that failed: accuracy" in err
+    monkeypatch.setattr(accuracy, "run", lambda: iter(["fine"]))
+    assert runner.main(["accuracy"]) == 0
+
+
 def test_hand_numpy_epoch_trains_exactly_like_nnlab():
     # The comparison is only fair if both variants do the same work: same shuffles,
     # same gradients, same Adam update (nnlab's keeps scaled moments; the hand one not).
