@@ -47,14 +47,16 @@ class Layer:
         raise NotImplementedError
 
     def _input(self, X) -> np.ndarray:
-        X = _validate.array(X, "X", ndim=2, float_only=True)
-        return X
+        if type(X) is np.ndarray and X.ndim == 2 and X.dtype.kind == "f":
+            return X                        # the usual case, checked in ~0.2 us
+        return _validate.array(X, "X", ndim=2, float_only=True)
 
     def _grad(self, dY, shape: tuple) -> np.ndarray:
         if shape is None:
             raise RuntimeError(f"{type(self).__name__}.backward was called before forward; "
                                "call forward(X) first, it keeps what backward needs")
-        dY = _validate.array(dY, "dY", float_only=True)
+        if not (type(dY) is np.ndarray and dY.dtype.kind == "f"):
+            dY = _validate.array(dY, "dY", float_only=True)
         if dY.shape != shape:
             raise ValueError(f"dY has shape {dY.shape}; the last forward pass of this "
                              f"{type(self).__name__} returned shape {shape}, and dY must "

@@ -17,6 +17,9 @@ EPS = 1e-12
 
 def _pair(y_hat, y, names=("y_hat", "y")) -> tuple[np.ndarray, np.ndarray]:
     """Predictions and targets with equal shapes; (n,) against (n, 1) is accepted."""
+    if type(y_hat) is np.ndarray and type(y) is np.ndarray and y_hat.shape == y.shape \
+            and y_hat.dtype.kind == "f" and y.dtype.kind in "biuf" and y_hat.size:
+        return y_hat, y                     # the usual case, checked in ~0.5 us
     y_hat = _validate.array(y_hat, names[0], float_only=True)
     y = _validate.array(y, names[1])
     if y.shape != y_hat.shape:
@@ -40,9 +43,14 @@ def bce_loss(y_hat, y) -> float:
     `y` (n, 1) the 0/1 targets. `y_hat` is clipped to [1e-12, 1 - 1e-12] (in float64)
     so predictions of exactly 0 or 1 give a large finite loss, never inf or nan.
     """
-    y_hat, y = _pair(y_hat, y)
-    p = np.clip(y_hat.astype(np.float64), EPS, 1 - EPS)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+    return _bce(*_pair(y_hat, y))
+
+
+def _bce(y_hat: np.ndarray, y: np.ndarray) -> float:
+    p = y_hat.astype(np.float64)            # a copy, clipped in place (np.clip is slower)
+    np.maximum(p, EPS, out=p)
+    np.minimum(p, 1 - EPS, out=p)
+    return float(-(y * np.log(p) + (1 - y) * np.log1p(-p)).sum() / p.size)
 
 
 def binary_cross_entropy(y_hat, y):
@@ -53,8 +61,9 @@ def binary_cross_entropy(y_hat, y):
     same shape and dtype as `y_hat`; the clipping of `bce_loss` keeps it finite.
     """
     y_hat, y = _pair(y_hat, y)
-    loss = bce_loss(y_hat, y)
-    p = np.clip(y_hat, EPS, 1 - EPS)
+    loss = _bce(y_hat, y)
+    p = np.maximum(y_hat, EPS)
+    np.minimum(p, 1 - EPS, out=p)
     grad = (p - y) / (p * (1 - p)) / y_hat.size
     return loss, grad.astype(y_hat.dtype, copy=False)
 
