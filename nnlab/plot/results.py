@@ -127,7 +127,9 @@ def xor_success_grid(success, hidden_sizes, *, columns=None, column_label: str =
         raise ValueError(f"{len(columns)} column labels for {success.shape[1]} columns")
     fig, ax = _axes(ax, (0.4 * len(columns) + 3, 0.4 * len(hidden_sizes) + 1.5))
     image = ax.imshow(rates, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
-    fig.colorbar(image, ax=ax, label="success" if success.dtype == bool else "success rate")
+    # pad leaves room for the per-row rates written right of the grid
+    fig.colorbar(image, ax=ax, pad=0.14,
+                 label="success" if success.dtype == bool else "success rate")
     ax.set_xticks(range(len(columns)), [str(c) for c in columns])
     ax.set_yticks(range(len(hidden_sizes)), [str(h) for h in hidden_sizes])
     ax.set_xlabel(column_label)
