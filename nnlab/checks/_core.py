@@ -232,17 +232,41 @@ def time_limit(seconds: float, what: str):
 
     Works where SIGALRM exists and we are on the main thread (a Jupyter kernel, pytest,
     the autograder). The alarm repeats every 0.2 s until the block is left, so a loop
-    that swallows the first interruption is interrupted again.
+    that swallows the first interruption is interrupted again; if that one is swallowed
+    too (`except BaseException: continue`), the next line the code runs raises, which
+    no handler of its own can catch.
     """
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return
+    # The frame that entered the `with` block: frames below it are the code under limit.
+    enclosing = sys._getframe(0).f_back.f_back
+    stuck: list = []   # frames of that code, once one interruption has been swallowed
+    alarms = 0
+
+    def tracer(frame, event, arg):
+        # Escalation: raise on the next line the stuck frames run, including the lines of
+        # the `except` clause that swallowed the alarm, so no handler can catch it again.
+        if event == "line" and any(frame is f for f in stuck):
+            raise _OutOfTime()
+        return None if event == "call" else tracer
 
     def on_alarm(signum, frame):
+        nonlocal alarms
+        alarms += 1
+        if alarms > 1 and not stuck:
+            f = frame
+            while f is not None and f is not enclosing:
+                if f.f_code.co_filename != __file__:
+                    f.f_trace = tracer
+                    stuck.append(f)
+                f = f.f_back
+            sys.settrace(tracer)
         raise _OutOfTime()
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
+    previous_trace = sys.gettrace()
     signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
     try:
         yield
@@ -255,6 +279,11 @@ def time_limit(seconds: float, what: str):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if stuck:
+            sys.settrace(previous_trace)
+            for f in stuck:
+                f.f_trace = None
+            stuck.clear()
 
 
 # --------------------------------------------------------------------------- calling
