@@ -4,6 +4,8 @@ The model is the one notebook 06 ends with: 784-128-10, ReLU, softmax cross-entr
 Adam, batch 128, float32, on n random MNIST-shaped samples (n = 60,000 by default).
 Variants run interleaved, repeat by repeat, and are timed in CPU seconds of this process
 (the machine is shared, so wall time is shown too); the ratios of medians are the figures.
+nnlab with plain SGD is timed as well, to show how much of the epoch Adam's memory
+passes take.
 """
 
 from __future__ import annotations
