@@ -2,8 +2,9 @@
 
 `install()` writes a kernelspec whose command is `prlimit --as --cpu --nproc` around
 `python -m autograder.kernel`; that launcher, started as root, hands the connection file
-to the user `nnlab-kernel` (created with useradd when missing), drops to it and execs
-ipykernel. As that user the student's code cannot read source/ or write gradebook.db.
+to the worker's own user (`nnlab-kernel<slot>`, a slot locked by `claim_slot`, the user
+created with useradd when missing), drops to it and execs ipykernel. As that user the
+student's code cannot read source/ or write gradebook.db.
 """
 
 from __future__ import annotations

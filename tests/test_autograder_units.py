@@ -1,0 +1,175 @@
+"""The class grader's pieces that need no kernel: preflight, the static cheat scan, the
+feedback filter, the worker split, content hashes, slots and the command line's errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import __main__ as cli
+from autograder import grade, integrity, kernel, preprocessors, report, sample, worker
+from autograder.course import Course, load_config
+from autograder.preflight import preflight
+
+FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
+SOURCE = FIXTURES / "instructor" / "toy.ipynb"
+
+
+@pytest.mark.parametrize("scenario, fatal, notes", [
+    ("perfect", None, []),
+    ("corrupt-json", "corrupt-json", []),
+    ("test-cell-deleted", None, ["cells-deleted"]),
+    ("test-cell-duplicated", None, ["cells-duplicated"]),
+])
+def test_preflight_reads_each_fixture(scenario, fatal, notes):
+    result = preflight(FIXTURES / f"submitted-{scenario}.ipynb", SOURCE)
+    assert (result.fatal, result.notes) == (fatal, notes)
+
+
+def test_preflight_names_what_is_there_when_the_notebook_is_missing(tmp_path):
+    (tmp_path / "toy(1).ipynb").write_text("{}")
+    result = preflight(tmp_path / "toy.ipynb", SOURCE)
+    assert result.fatal == "missing" and "toy(1).ipynb" in result.detail
+
+
+def test_preflight_refuses_json_that_is_not_a_notebook(tmp_path):
+    path = tmp_path / "toy.ipynb"
+    path.write_text(json.dumps({"cells": "no"}))
+    assert preflight(path, SOURCE).fatal == "not-a-notebook"
+
+
+@pytest.mark.parametrize("cheat, words", [
+    ("cheat-monkeypatch", "assigns to `numpy.testing.assert_allclose`"),
+    ("cheat-always-equal", "defines `__eq__`"),
+    ("cheat-input-transformer", "input_transformers_cleanup"),
+    ("cheat-read-source", "names the grader's files"),
+])
+def test_the_static_scan_flags_every_cheat_fixture(cheat, words):
+    flags = integrity.scan_notebook(FIXTURES / f"submitted-{cheat}.ipynb")
+    assert any(words in f["flag"] for f in flags), flags
+
+
+def test_the_static_scan_leaves_honest_answers_alone():
+    assert integrity.scan_notebook(FIXTURES / "submitted-perfect.ipynb") == []
+    assert integrity.scan_source("def f(x):\n    return np.exp(-x)\n") == []
+
+
+def test_hidden_regions_and_the_lines_quoting_them_are_removed():
+    source = ("check_sigmoid(sigmoid)\n### BEGIN HIDDEN TESTS\n"
+              "check_sigmoid(sigmoid, hidden=True)\n### END HIDDEN TESTS")
+    shown, hidden = preprocessors.split_hidden(source)
+    assert "hidden=True" not in shown and hidden == ["check_sigmoid(sigmoid, hidden=True)"]
+    traceback = ("Cell In[4], line 3\n\x1b[0;32m----> 3\x1b[0m check_sigmoid(sigmoid, "
+                 "hidden=True)\nCheckFailed: check_sigmoid found bug B17")
+    assert preprocessors.scrub(traceback, hidden) == "Cell In[4], line 3\n" \
+        "CheckFailed: check_sigmoid found bug B17"
+
+
+def test_feedback_filter_keeps_only_the_diagnosis():
+    cell = nbformat.v4.new_code_cell(
+        "check_x(f)\n### BEGIN HIDDEN TESTS\ncheck_x(f, hidden=True)\n### END HIDDEN TESTS",
+        metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "t"}},
+        outputs=[nbformat.v4.new_output("error", ename="CheckFailed",
+                                        evalue="check_x found bug B5 (...)\nmessage",
+                                        traceback=["----> 3 check_x(f, hidden=True)"])])
+    cell, _ = preprocessors.HideHiddenTests().preprocess_cell(cell, {}, 0)
+    assert "hidden=True" not in cell.source
+    assert cell.outputs[0]["traceback"] == ["CheckFailed: check_x found bug B5 (...)\nmessage"]
+
+
+def test_tampering_summary_groups_names_by_owner():
+    text = preprocessors.summarise("nnlab.checks.check_a,nnlab.checks.check_b,"
+                                   "nnlab.checks.check_c,nnlab.checks.check_d,"
+                                   "numpy.testing.assert_allclose,IPython ast_transformers")
+    assert text == ("nnlab.checks: check_a, check_b, check_c and 1 more; "
+                    "numpy.testing: assert_allclose; IPython ast_transformers")
+
+
+def test_workers_get_disjoint_students():
+    units = [(s, a) for s in "abcde" for a in ("00", "01")] + [("f", "00")]
+    groups = grade.split(units, 2)
+    students = [{s for s, _ in g} for g in groups]
+    assert not students[0] & students[1]
+    assert sorted(u for g in groups for u in g) == sorted(units)
+    assert abs(len(groups[0]) - len(groups[1])) <= 1
+
+
+def test_the_content_hash_follows_files_notebook_and_limits(tmp_path):
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "toy.ipynb").write_text("{}")
+    first = worker.content_hash(folder, SOURCE, {"Execute.timeout": 5})
+    assert first == worker.content_hash(folder, SOURCE, {"Execute.timeout": 5})
+    assert first != worker.content_hash(folder, SOURCE, {"Execute.timeout": 6})
+    (folder / "toy.ipynb").write_text("{ }")
+    assert first != worker.content_hash(folder, SOURCE, {"Execute.timeout": 5})
+
+
+def test_two_graders_never_share_a_kernel_slot(tmp_path):
+    slot_a, lock_a = kernel.claim_slot(tmp_path, slots=2)
+    slot_b, lock_b = kernel.claim_slot(tmp_path, slots=2)
+    assert slot_a != slot_b
+    with pytest.raises(RuntimeError, match="all 2 grading slots are taken"):
+        kernel.claim_slot(tmp_path, slots=2)
+    lock_a.close()
+    assert kernel.claim_slot(tmp_path, slots=2)[0] == slot_a
+    lock_b.close()
+
+
+def test_killing_by_user_refuses_the_graders_own_processes():
+    with pytest.raises(ValueError, match="grader's own"):
+        kernel.kill_user_processes(0)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"memory_mb": 0}, "memory_mb=0"),
+    ({"cpu_seconds": 1.5}, "cpu_seconds=1.5"),
+    ({"nproc": True}, "nproc=True"),
+])
+def test_kernel_limits_must_be_positive_whole_numbers(kwargs, words, tmp_path):
+    with pytest.raises(ValueError, match=words):
+        kernel.install(prefix=str(tmp_path), **kwargs)
+
+
+def test_grade_refuses_bad_settings_and_an_empty_course(tmp_path):
+    course = Course(tmp_path)
+    with pytest.raises(ValueError, match="jobs=0"):
+        grade.run(course, jobs=0)
+    with pytest.raises(ValueError, match="run `release` first"):
+        grade.run(course)
+
+
+def test_settings_must_name_a_section(tmp_path):
+    with pytest.raises(ValueError, match="'timeout' must look like 'Section.trait'"):
+        load_config(Course(tmp_path), timeout=3)
+
+
+def test_release_names_the_notebooks_that_exist(tmp_path):
+    with pytest.raises(SystemExit):  # argparse: unknown option
+        cli.main(["release", "--course", str(tmp_path), "--bogus"])
+    with pytest.raises(ValueError, match=r"no notebook named \['nope'\].*'toy'"):
+        cli.main(["release", "nope", "--course", str(tmp_path),
+                  "--notebooks", str(FIXTURES / "instructor")])
+
+
+def test_the_bug_summary_counts_students_not_cells():
+    diagnoses = [{"student": "a", "notebook": "00", "bug": "B18"},
+                 {"student": "a", "notebook": "01", "bug": "B18"},
+                 {"student": "b", "notebook": "00", "bug": "B18"},
+                 {"student": "b", "notebook": "00", "bug": "B17"},
+                 {"student": "c", "notebook": "00", "bug": ""}]
+    summary = report.bug_summary(diagnoses, n_students=4)
+    assert [(r["bug"], r["students"], r["share"], r["notebooks"]) for r in summary] == [
+        ("B18", 2, "50%", "00 01"), ("B17", 1, "25%", "00")]
+
+
+def test_every_fixture_scenario_is_one_the_sample_module_makes():
+    release = nbformat.read(str(FIXTURES / "submitted-blank.ipynb"), as_version=4)
+    source = nbformat.read(str(SOURCE), as_version=4)
+    made = set(sample.scenarios(release, source))
+    on_disk = {p.stem.removeprefix("submitted-") for p in FIXTURES.glob("submitted-*.ipynb")}
+    bug_fixtures = {"bug-B17", "bug-B18", "passes-public-fails-hidden"}
+    assert on_disk - bug_fixtures == made - {"missing-notebook"}
