@@ -13,7 +13,7 @@ export MKL_NUM_THREADS := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install browser test demo lab bench lint clean
+.PHONY: install browser test demo lab bench bench-torch lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nnlab needs Python >= 3.11; found " + sys.version.split()[0])'
@@ -42,12 +42,13 @@ demo: install
 lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-# PyTorch CPU (the optional `bench` extra) for the nnlab-vs-torch column.
-$(VENV)/.bench-stamp: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test,bench]'
-	@touch $@
+bench: install
+	$(PY) -m bench
 
-bench: $(VENV)/.bench-stamp
+# The same, with PyTorch CPU (the optional `bench` extra, torch==2.13.0) for the
+# nnlab-vs-torch column. Where pip finds no CPU wheel locally it downloads a large build.
+bench-torch: install
+	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) -m bench
 
 clean:
