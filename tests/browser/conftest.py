@@ -10,7 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from labdriver import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, LabServer, Notebook
+from labdriver import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, LabServer, Notebook, venv_python
+
+#: The notebooks the scenarios open (students) or grade (the instructor).
+SCENARIO_NOTEBOOKS = ("00_welcome", "01_single_neuron", "04_xor")
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +29,19 @@ def chromium_executable() -> Path:
         print(f"SKIP browser tests: {reason}")
         pytest.skip(reason)
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def released_course(chromium_executable, tmp_path_factory) -> Path:
+    """A course root where `python -m autograder release` (nbgrader's generate_assignment)
+    made the student versions of SCENARIO_NOTEBOOKS, once per session. Read-only for tests:
+    copy what you change."""
+    course = tmp_path_factory.mktemp("released") / "course"
+    done = subprocess.run([venv_python(), "-m", "autograder", "release", *SCENARIO_NOTEBOOKS,
+                           "--course", str(course)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, f"autograder release failed:\n{done.stdout}\n{done.stderr}"
+    return course
 
 
 @pytest.fixture

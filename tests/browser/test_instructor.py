@@ -37,8 +37,9 @@ def _score_text(value: float) -> str:
 
 
 @pytest.fixture
-def graded_class(tmp_path):
-    """A course released by the autograder, two submissions, graded by the autograder."""
+def graded_class(chromium_executable, tmp_path):
+    """A course of one assignment released by the autograder, two submissions, graded by the
+    autograder."""
     from nbgrader.api import Gradebook
 
     from autograder.sample import solved
@@ -55,20 +56,23 @@ def graded_class(tmp_path):
             folder = course / "submitted" / sid / ASSIGNMENT
             folder.mkdir(parents=True)
             nbformat.write(handed_in[kind], folder / f"{ASSIGNMENT}.ipynb")
-    _autograder("grade", course=course)
+    _autograder("grade", "--assignment", ASSIGNMENT, course=course)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         scores = {sid: (gradebook.find_submission(ASSIGNMENT, sid).score,
                         gradebook.find_submission(ASSIGNMENT, sid).max_score) for sid in CLASS}
+        # The students page adds up every assignment of the course (01 and 04 too, unsubmitted).
+        overall = {sid: (gradebook.find_student(sid).score, gradebook.find_student(sid).max_score)
+                   for sid in CLASS}
     # A local exchange, so the formgrader does not warn about /usr/local/share/nbgrader.
     (tmp_path / "exchange").mkdir()
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"c.Exchange.root = {str(tmp_path / 'exchange')!r}\n")
-    return course, source, scores
+    return course, source, scores, overall
 
 
 def test_formgrader_shows_the_graded_students_and_their_scores(graded_class, start_lab,
                                                                browser_page, shot):
-    course, source, scores = graded_class
+    course, source, scores, overall = graded_class
     auto, total = _points(source)
     assert auto > 0 and total >= auto, f"{ASSIGNMENT} has no autograded points to show"
     assert scores["alice"] == (auto, total), (
@@ -89,7 +93,7 @@ def test_formgrader_shows_the_graded_students_and_their_scores(graded_class, sta
         cells = page.locator("tr", has_text=sid).first.locator("td")
         cells.first.wait_for()
         texts = [t.strip() for t in cells.all_inner_texts()]
-        score, max_score = scores[sid]
+        score, max_score = overall[sid]
         assert f"{last}, {first}" in texts, f"{sid}'s name is not in the row {texts}"
         assert f"{_score_text(score)} / {_score_text(max_score)}" in texts, (
             f"{sid} scored {score} of {max_score} in the gradebook; the formgrader row says "

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import time
 
 import nbformat
 import numpy as np
 import pytest
-from labdriver import ROOT, drag_slider, venv_python
+from labdriver import drag_slider
 
 from nnlab.checks._core import CATALOGUE
 
@@ -30,13 +29,9 @@ def neuron_gradients(X, y, y_hat):
 '''
 
 
-def release_student_version(name: str, tmp_path):
-    """nbgrader's student version of notebooks/<name>.ipynb, and the instructor's source."""
-    course = tmp_path / "course"
-    done = subprocess.run([venv_python(), "-m", "autograder", "release", name,
-                           "--course", str(course)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, f"release {name} failed:\n{done.stdout}\n{done.stderr}"
+def student_version(name: str, course, tmp_path):
+    """A lab root holding nbgrader's student version of `name` (from the released course),
+    and the instructor's source notebook."""
     lab_root = tmp_path / "lab"
     lab_root.mkdir()
     shutil.copy(course / "release" / name / f"{name}.ipynb", lab_root)
@@ -54,7 +49,7 @@ def solutions(source) -> dict[str, str]:
 
 def _table(notebook):
     """The interactive neuron's y_hat column, read off the page."""
-    text = notebook.page.locator(".widget-html table").first.inner_text()
+    text = notebook.page.locator(".widget-html table").first.text_content()
     return [float(v) for v in re.findall(r"\d\.\d{3}", text)]
 
 
@@ -74,10 +69,10 @@ def wait_until_drawn(notebook, box, quiet_ms: int = 1500, timeout: float = 30.0)
     raise AssertionError(f"the widget was still redrawing after {timeout:.0f} s")
 
 
-def test_student_fills_in_01_drags_the_neuron_and_meets_a_diagnosis(tmp_path, start_lab,
-                                                                    open_notebook, shot):
+def test_student_fills_in_01_drags_the_neuron_and_meets_a_diagnosis(
+        released_course, tmp_path, start_lab, open_notebook, shot):
     name = "01_single_neuron"
-    lab_root, source = release_student_version(name, tmp_path)
+    lab_root, source = student_version(name, released_course, tmp_path)
     student = nbformat.read(lab_root / f"{name}.ipynb", as_version=4)
     answers = solutions(source)
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in student.cells]
@@ -100,7 +95,10 @@ def test_student_fills_in_01_drags_the_neuron_and_meets_a_diagnosis(tmp_path, st
                        if "interactive_neuron(" in c.source and c.cell_type == "code")
     box = notebook.cells.nth(widget_cell)
     box.scroll_into_view_if_needed()
-    sliders = {s.locator(".widget-label").inner_text(): s
+    box.locator(".widget-slider .widget-readout").nth(2).wait_for()
+    # text_content, not inner_text: the latter is "" for parts the browser has not laid out
+    # yet (JupyterLab skips off-screen cells with content-visibility).
+    sliders = {s.locator(".widget-label").text_content(): s
                for s in box.locator(".widget-slider").all()}
     assert set(sliders) == {"w1", "w2", "b"}, f"sliders shown: {sorted(sliders)}"
     image = box.locator(".widget-output img").first
@@ -116,7 +114,8 @@ def test_student_fills_in_01_drags_the_neuron_and_meets_a_diagnosis(tmp_path, st
     wait_until_drawn(notebook, box)  # every intermediate value of the drag has been drawn
     assert image.get_attribute("src") != before_img, "the figure was not redrawn"
     after_out = _table(notebook)
-    readouts = {k: float(s.locator(".widget-readout").inner_text()) for k, s in sliders.items()}
+    readouts = {k: float(s.locator(".widget-readout").text_content())
+                for k, s in sliders.items()}
     assert readouts["b"] > 2, f"b dragged to 4/5 of [-10, 10] reads {readouts['b']}"
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     z = X @ np.array([readouts["w1"], readouts["w2"]]) + readouts["b"]
@@ -156,7 +155,7 @@ _WATCH_REDRAWS = """box => {
 
 
 def _status(box) -> str:
-    return box.locator(".widget-html-content").first.inner_text()
+    return box.locator(".widget-html-content").first.text_content()
 
 
 def _train_and_watch(notebook, box, timeout_ms: int = 60_000) -> tuple[int, list[str]]:
@@ -165,7 +164,7 @@ def _train_and_watch(notebook, box, timeout_ms: int = 60_000) -> tuple[int, list
     page.evaluate(_WATCH_REDRAWS, box.element_handle())
     box.locator("button", has_text="Train").click()
     epochs = int(box.locator(".widget-slider", has_text="epochs")
-                 .locator(".widget-readout").inner_text())
+                 .locator(".widget-readout").text_content())
     page.wait_for_function(
         "([box, n]) => box.querySelector('.widget-html-content').textContent"
         ".startsWith(`epoch ${n},`) && !box.querySelector('button').disabled",
@@ -182,8 +181,8 @@ def _expected_status(box) -> tuple[str, str]:
     def readout(label):
         return box.locator(".widget-slider", has_text=label).locator(".widget-readout")
 
-    hidden, epochs = int(readout("hidden").inner_text()), int(readout("epochs").inner_text())
-    lr = float(readout("lr").inner_text())
+    hidden, epochs = int(readout("hidden").text_content()), int(readout("epochs").text_content())
+    lr = float(readout("lr").text_content())
     seed = int(box.locator(".widget-inline-hbox", has_text="seed").locator("input")
                .input_value())
     net, losses = train_xor(hidden, seed, lr=lr, epochs=epochs)
@@ -192,9 +191,9 @@ def _expected_status(box) -> tuple[str, str]:
 
 
 def test_student_runs_04_and_the_live_training_widget_trains_and_redraws(
-        tmp_path, start_lab, open_notebook, shot):
+        released_course, tmp_path, start_lab, open_notebook, shot):
     name = "04_xor"
-    lab_root, source = release_student_version(name, tmp_path)
+    lab_root, source = student_version(name, released_course, tmp_path)
     student = nbformat.read(lab_root / f"{name}.ipynb", as_version=4)
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in student.cells]
     notebook = open_notebook(start_lab(lab_root), f"{name}.ipynb")
