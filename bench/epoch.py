@@ -233,6 +233,6 @@ def run(n: int = 60_000, repeats: int = 5, *, with_torch: bool = True):
             verdict = "with Adam, for information"
         else:
             verdict = f"target <= {target}x: " + ("ok" if value <= target else "MISSED")
-        yield f"  {a + ' / ' + b:20s} {value:5.2f}x ({best:4.2f}x)   {verdict}"
+        yield f"  {a + ' / ' + b:22s} {value:5.2f}x ({best:4.2f}x)   {verdict}"
     if "torch_sgd" not in cpu:
         yield "  " + TORCH_MISSING if with_torch else "  torch: skipped (with_torch=False)"
