@@ -1,7 +1,9 @@
 """Autograde every submission with N worker processes over disjoint students.
 
-Students are split between workers (two workers never touch the same student, so they
-never race on one submission); each worker grades its students in-process. A submission
+Workers take students from one shared queue, each claiming a student before grading all
+of that student's notebooks (two workers never touch the same student, so they never race
+on one submission, and a worker that drew heavy notebooks does not hold the others up);
+each worker grades in-process. A submission
 whose status record carries the same content hash is skipped, so re-running after a
 kill finishes the class and re-running a finished class changes nothing.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -58,15 +61,28 @@ def plan(course: Course, settings: dict, students=None, assignments=None,
     return todo, skipped
 
 
-def split(units: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]]]:
-    """Disjoint groups of students, balanced by number of submissions (largest first)."""
+def queue(units: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The units grouped by student, students with the most submissions first."""
     by_student: dict[str, list] = {}
     for unit in units:
         by_student.setdefault(unit[0], []).append(unit)
-    groups: list[list] = [[] for _ in range(max(1, jobs))]
-    for student in sorted(by_student, key=lambda s: (-len(by_student[s]), s)):
-        min(groups, key=len).extend(by_student[student])
-    return [g for g in groups if g]
+    return [u for s in sorted(by_student, key=lambda s: (-len(by_student[s]), s))
+            for u in by_student[s]]
+
+
+def _lock_course(course: Course):
+    """Hold grader/grade.lock for this run; a second `grade` on the same course refuses."""
+    import fcntl
+
+    course.grader.mkdir(parents=True, exist_ok=True)
+    handle = open(course.grader / "grade.lock", "a")  # noqa: SIM115 (held for the run)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise RuntimeError(f"another `grade` is running on {course.root}; wait for it "
+                           "to finish (two graders would race on the same students)") from None
+    return handle
 
 
 def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
@@ -93,24 +109,29 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
                  "the kernel user can run); the integrity report flags this run")
     settings = settings_for(timeout_cell, timeout_submission, name)
     lock_down(course)
+    lock = _lock_course(course)
     units, skipped = plan(course, settings, students, assignments, force)
-    groups = split(units, jobs)
-    echo(f"grading {len(units)} submissions with {len(groups)} worker(s); "
+    units = queue(units)
+    n_workers = min(jobs, len({s for s, _ in units}))
+    echo(f"grading {len(units)} submissions with {n_workers} worker(s); "
          f"{skipped} unchanged since last graded, skipped")
     jobs_dir = course.grader / "jobs"
     jobs_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(course.grader / "claims", ignore_errors=True)  # left by a killed run
+    (course.grader / "claims").mkdir()
+    job = jobs_dir / "queue.json"
+    job.write_text(json.dumps({"course": str(course.root), "settings": settings,
+                               "units": units}))
+    deadline = time.time() + len(units) * (timeout_submission * (worker.SALVAGE_ATTEMPTS + 1)
+                                           + 60)
     procs = []
-    for i, group in enumerate(groups):
-        job = jobs_dir / f"worker-{i}.json"
-        job.write_text(json.dumps({"course": str(course.root), "settings": settings,
-                                   "units": group}))
+    for i in range(n_workers):
         out = open(jobs_dir / f"worker-{i}.out", "w")  # noqa: SIM115 (closed below)
         proc = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(job)],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, **BLAS_ENV, "NNLAB_KERNEL_SLOT": str(i),
+                                env={**os.environ, **BLAS_ENV,
                                      "NNLAB_GRADER_PID": str(os.getpid())})
-        budget = len(group) * (timeout_submission * (worker.SALVAGE_ATTEMPTS + 1) + 60)
-        procs.append((proc, out, time.time() + budget, group))
+        procs.append((proc, out, deadline, units))
     failed = []
     try:
         for proc, out, deadline, group in procs:
@@ -126,6 +147,8 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
         for proc, *_ in procs:
             _kill(proc.pid)
         raise
+    finally:
+        lock.close()
     return {"graded": len(units), "skipped": skipped, "failed_workers": failed,
             "logs": [str(Path(p[1].name)) for p in procs]}
 

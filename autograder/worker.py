@@ -247,8 +247,20 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def claim(course: Course, student: str) -> bool:
+    """Take `student` for this worker; False when another worker already has them."""
+    try:
+        os.close(os.open(course.grader / "claims" / student, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return False
+    return True
+
+
 def main(argv: list[str]) -> int:
-    """``python -m autograder.worker UNITS.json``: {"course", "settings", "units": [[s, a]]}."""
+    """``python -m autograder.worker QUEUE.json``: {"course", "settings", "units": [[s, a]]}.
+
+    Every worker reads the same queue and grades the students it manages to claim.
+    """
     die_with_parent()
     job = json.loads(Path(argv[0]).read_text())
     if job["settings"].get("Execute.kernel_name") == kernel.KERNEL_NAME:
@@ -256,7 +268,12 @@ def main(argv: list[str]) -> int:
         os.environ["NNLAB_KERNEL_SLOT"] = str(slot)
         kernel.kernel_user(slot)
     course = Course(job["course"])
+    mine: set[str] = set()
     for student, assignment in job["units"]:
+        if student not in mine:
+            if not claim(course, student):
+                continue
+            mine.add(student)
         try:
             rec = grade_one(course, student, assignment, job["settings"])
         except Exception as exc:  # one broken submission never stops the batch

@@ -88,13 +88,27 @@ def test_tampering_summary_groups_names_by_owner():
                     "numpy.testing: assert_allclose; IPython ast_transformers")
 
 
-def test_workers_get_disjoint_students():
-    units = [(s, a) for s in "abcde" for a in ("00", "01")] + [("f", "00")]
-    groups = grade.split(units, 2)
-    students = [{s for s, _ in g} for g in groups]
-    assert not students[0] & students[1]
-    assert sorted(u for g in groups for u in g) == sorted(units)
-    assert abs(len(groups[0]) - len(groups[1])) <= 1
+def test_the_queue_keeps_each_students_notebooks_together_biggest_first():
+    units = [("b", "00"), ("a", "00"), ("b", "01"), ("c", "00"), ("a", "01"), ("b", "02")]
+    assert grade.queue(units) == [("b", "00"), ("b", "01"), ("b", "02"),
+                                  ("a", "00"), ("a", "01"), ("c", "00")]
+
+
+def test_a_student_is_claimed_by_one_worker_only(tmp_path):
+    course = Course(tmp_path)
+    (course.grader / "claims").mkdir(parents=True)
+    assert worker.claim(course, "ada") is True
+    assert worker.claim(course, "ada") is False
+    assert worker.claim(course, "bob") is True
+
+
+def test_two_grade_runs_on_one_course_refuse_to_race(tmp_path):
+    course = Course(tmp_path)
+    held = grade._lock_course(course)
+    with pytest.raises(RuntimeError, match="another `grade` is running"):
+        grade._lock_course(course)
+    held.close()
+    grade._lock_course(course).close()
 
 
 def test_the_content_hash_follows_files_notebook_and_limits(tmp_path):
