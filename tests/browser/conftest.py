@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from labdriver import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, LabServer, Notebook, venv_python
 
-#: The notebooks the scenarios open (students) or grade (the instructor).
-SCENARIO_NOTEBOOKS = ("00_welcome", "01_single_neuron", "04_xor")
+#: The notebooks the student scenarios open.
+SCENARIO_NOTEBOOKS = ("01_single_neuron", "04_xor")
 
 
 @pytest.fixture(scope="session")
