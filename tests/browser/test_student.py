@@ -53,6 +53,11 @@ def _table(notebook):
     return [float(v) for v in re.findall(r"\d\.\d{3}", text)]
 
 
+def readout_value(slider) -> float:
+    """The number a slider's readout shows (ipywidgets writes negatives with U+2212)."""
+    return float(slider.locator(".widget-readout").text_content().replace("\u2212", "-"))
+
+
 def wait_until_drawn(notebook, box, quiet_ms: int = 1500, timeout: float = 30.0) -> None:
     """Wait until the kernel is idle and the widget's picture has stopped changing: a drag
     queues one redraw per intermediate value, and the last one is what the student sees."""
@@ -106,7 +111,9 @@ def test_student_fills_in_01_drags_the_neuron_and_meets_a_diagnosis(
     before_img, before_out = image.get_attribute("src"), _table(notebook)
     shot(page, "neuron-before")
 
-    drag_slider(page, sliders["b"], 0.8)
+    # w1 from 1 to about 5: the line w1 x1 + w2 x2 + b = 0 turns from a diagonal to nearly
+    # vertical and stays in view, and (1, 0) moves to the right side of 0.5.
+    drag_slider(page, sliders["w1"], 0.75)
     # The Output widget replaces its <img> on every redraw: look it up afresh each time.
     page.wait_for_function(
         "([box, src]) => box.querySelector('.widget-output img')?.getAttribute('src') !== src",
@@ -114,13 +121,12 @@ def test_student_fills_in_01_drags_the_neuron_and_meets_a_diagnosis(
     wait_until_drawn(notebook, box)  # every intermediate value of the drag has been drawn
     assert image.get_attribute("src") != before_img, "the figure was not redrawn"
     after_out = _table(notebook)
-    readouts = {k: float(s.locator(".widget-readout").text_content())
-                for k, s in sliders.items()}
-    assert readouts["b"] > 2, f"b dragged to 4/5 of [-10, 10] reads {readouts['b']}"
+    readouts = {k: readout_value(s) for k, s in sliders.items()}
+    assert 3 <= readouts["w1"] <= 7, f"w1 dragged to 3/4 of [-10, 10] reads {readouts['w1']}"
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     z = X @ np.array([readouts["w1"], readouts["w2"]]) + readouts["b"]
     expected = 1 / (1 + np.exp(-z))
-    assert after_out != before_out, "the outputs did not change when b moved"
+    assert after_out != before_out, "the outputs did not change when w1 moved"
     assert np.allclose(after_out, expected, atol=6e-4), (
         f"the table shows y_hat {after_out}; the sliders {readouts} give {expected.round(3)}")
     shot(page, "neuron-after-drag")
@@ -163,8 +169,7 @@ def _train_and_watch(notebook, box, timeout_ms: int = 60_000) -> tuple[int, list
     page = notebook.page
     page.evaluate(_WATCH_REDRAWS, box.element_handle())
     box.locator("button", has_text="Train").click()
-    epochs = int(box.locator(".widget-slider", has_text="epochs")
-                 .locator(".widget-readout").text_content())
+    epochs = int(readout_value(box.locator(".widget-slider", has_text="epochs")))
     page.wait_for_function(
         "([box, n]) => box.querySelector('.widget-html-content').textContent"
         ".startsWith(`epoch ${n},`) && !box.querySelector('button').disabled",
@@ -179,10 +184,9 @@ def _expected_status(box) -> tuple[str, str]:
     from nnlab.train import train_xor
 
     def readout(label):
-        return box.locator(".widget-slider", has_text=label).locator(".widget-readout")
+        return readout_value(box.locator(".widget-slider", has_text=label))
 
-    hidden, epochs = int(readout("hidden").text_content()), int(readout("epochs").text_content())
-    lr = float(readout("lr").text_content())
+    hidden, epochs, lr = int(readout("hidden")), int(readout("epochs")), readout("lr")
     seed = int(box.locator(".widget-inline-hbox", has_text="seed").locator("input")
                .input_value())
     net, losses = train_xor(hidden, seed, lr=lr, epochs=epochs)
