@@ -130,6 +130,7 @@ def test_student_fills_in_01_drags_the_neuron_and_meets_a_diagnosis(
     assert np.allclose(after_out, expected, atol=6e-4), (
         f"the table shows y_hat {after_out}; the sliders {readouts} give {expected.round(3)}")
     shot(page, "neuron-after-drag")
+    notebook.assert_no_error_outputs()  # the widget's callbacks raised nothing either
 
     # A bug typed into neuron_gradients: its check names it, in words the catalogue uses.
     answer_cell = ids.index("neuron_gradients")
@@ -143,6 +144,7 @@ def test_student_fills_in_01_drags_the_neuron_and_meets_a_diagnosis(
         f"the diagnosis should say what db's shape must be:\n{diagnosis}")
     notebook.cells.nth(ids.index("test_neuron_gradients")).scroll_into_view_if_needed()
     shot(page, "diagnosis-B1")
+    assert not page.console_errors, f"JupyterLab's page raised: {page.console_errors}"
 
 
 #: Record, in the page, every picture and status line the live-training widget shows.
@@ -232,3 +234,6 @@ def test_student_runs_04_and_the_live_training_widget_trains_and_redraws(
     assert loss in _status(box) and outputs in _status(box), (
         f"the widget says {_status(box)!r}; the reference train_xor gives {loss!r}, {outputs!r}")
     shot(notebook.page, "live-training-retrained")
+    notebook.assert_no_error_outputs()  # Train's callbacks raised nothing either
+    assert not notebook.page.console_errors, (
+        f"JupyterLab's page raised: {notebook.page.console_errors}")
