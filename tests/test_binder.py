@@ -133,6 +133,10 @@ def test_postbuild_writes_a_student_version_of_every_notebook(built):
         text = "\n".join(cell.source for cell in student.cells)
         leaked = [m for m in INSTRUCTOR_ONLY if m in text]
         assert not leaked, f"student/{name} still holds {leaked}"
+        doubled = [i for i, cell in enumerate(student.cells)
+                   if cell.source.count("YOUR ANSWER HERE") > 1]
+        assert not doubled, (f"student/{name}: cells {doubled} say 'YOUR ANSWER HERE' twice; "
+                             "nbgrader writes it, so the source must not hold it too")
         had_solutions = any("### BEGIN SOLUTION" in cell.source for cell in source.cells)
         if had_solutions:
             assert "YOUR CODE HERE" in text, f"student/{name}: solutions not replaced by stubs"
