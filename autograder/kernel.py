@@ -86,17 +86,19 @@ def claim_slot(folder: Path = Path("/tmp"), slots: int = 64):
 
 
 def kill_user_processes(uid: int, wait: float = 3.0) -> int:
-    """SIGKILL every live process of `uid` (a slot's kernel user); returns how many.
+    """SIGKILL every process of `uid` (a slot's kernel user) and wait, up to `wait`
+    seconds, until they are reaped too; returns how many were killed.
 
     A fork bomb's children can leave the kernel's process group; killing by user catches
-    them, so they cannot hold the process limit against the next student's kernel.
+    them, and waiting for the reaping keeps their zombies from holding the process limit
+    against the next student's kernel.
     """
     if uid in (0, os.getuid()):
         raise ValueError(f"uid {uid} is the grader's own; only a kernel user's processes "
                          "may be killed")
     killed, deadline = 0, time.monotonic() + wait
     while True:
-        pids = []
+        live, dead = [], 0
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
@@ -105,12 +107,15 @@ def kill_user_processes(uid: int, wait: float = 3.0) -> int:
             except OSError:
                 continue
             fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-            if (fields.get("Uid", "").split() or ["-1"])[0] == str(uid) and \
-                    not fields.get("State", "").strip().startswith("Z"):
-                pids.append(int(entry.name))
-        if not pids or time.monotonic() > deadline:
+            if (fields.get("Uid", "").split() or ["-1"])[0] != str(uid):
+                continue
+            if fields.get("State", "").strip().startswith("Z"):
+                dead += 1  # killed, not yet reaped: it still counts against --nproc
+            else:
+                live.append(int(entry.name))
+        if (not live and not dead) or time.monotonic() > deadline:
             return killed
-        for pid in pids:
+        for pid in live:
             try:
                 os.kill(pid, signal.SIGKILL)
                 killed += 1

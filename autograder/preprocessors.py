@@ -38,6 +38,11 @@ EVENTS: list[dict] = []
 HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
 HIDDEN_END = "END HIDDEN TESTS"
 GUARD_SOURCE = Path(__file__).with_name("guard.py")
+# Files handed in beside the notebook that would be imported instead of the real thing
+# (the kernel's working directory comes first on sys.path): never given to the kernel.
+SHADOWS = {"nnlab", "numpy", "IPython", "ipykernel", "ipykernel_launcher", "matplotlib",
+           "scipy", "sklearn", "sitecustomize", "usercustomize", "runpy", "site", "autograder",
+           "nbgrader", "jupyter_client", "zmq", "traitlets", "pytest"}
 
 
 def is_test_cell(cell) -> bool:
@@ -60,7 +65,13 @@ class GuardedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         source = Path(resources.get("metadata", {}).get("path") or ".")
         scratch = Path(tempfile.mkdtemp(prefix="nnlab-grade-", dir=self.scratch_root or None))
+        self._current = (None, None, "")
+        withheld = sorted(p.name for p in source.iterdir() if p.name.split(".")[0] in SHADOWS)
+        if withheld:
+            self._event("files-withheld", detail=", ".join(withheld)[:300])
         for item in source.iterdir():
+            if item.name in withheld:
+                continue
             if item.suffix != ".ipynb" and item.is_file():
                 shutil.copy(item, scratch / item.name)
             elif item.is_dir():

@@ -146,7 +146,9 @@ def scenarios(release, source, bugs: dict[str, dict[str, str]] | None = None) ->
     out["test-cell-deleted"] = deleted
     duplicated = copy.deepcopy(good)
     first = test_cells(duplicated)[0]
-    duplicated.cells.insert(duplicated.cells.index(first) + 1, copy.deepcopy(first))
+    twin = copy.deepcopy(first)
+    twin["id"] = (str(first.get("id", "cell")) + "-copy")[-64:]  # as a paste in Jupyter does
+    duplicated.cells.insert(duplicated.cells.index(first) + 1, twin)
     out["test-cell-duplicated"] = duplicated
     out["missing-notebook"] = None
     for name, code in CHEATS.items():

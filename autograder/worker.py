@@ -35,6 +35,8 @@ LIMIT_ERRORS = {"MemoryError": "memory-limit", "BlockingIOError": "process-limit
                 "StdinNotImplementedError": "input-call"}
 # Events that concern integrity, not faults: they become flags in the integrity report.
 INTEGRITY_EVENTS = {"tampering-undone": "tampering undone by the grader before this test: ",
+                    "files-withheld": "files that would shadow the course's modules were "
+                                      "not given to the kernel: ",
                     "guard-failed": "the grader could not guard this test (scored 0): "}
 SEVERITY = ["submission-timeout", "kernel-died", "kernel-unresponsive", "cell-timeout",
             "memory-limit", "process-limit", "input-call", "output-flood", "cells-deleted",
@@ -200,8 +202,11 @@ def grade_one(course: Course, student: str, assignment: str, settings: dict) -> 
         record["events"] += [{k: v for k, v in e.items() if k != "source"}
                              for e in preprocessors.EVENTS]
         faults = [e for e in preprocessors.EVENTS if e["kind"] not in INTEGRITY_EVENTS]
-        record["reasons"] += [e["kind"] for e in faults]
         fatal = [e for e in faults if e["kind"] != "cell-timeout"]
+        if not ok and fatal and fatal[-1]["cell"] is None and _attempt < SALVAGE_ATTEMPTS:
+            time.sleep(1.0)  # the kernel died before any cell ran: not this student's doing
+            continue
+        record["reasons"] += [e["kind"] for e in faults]
         if ok or not fatal or not neutralise(scratch / f"{assignment}.ipynb", fatal[-1]):
             break
     shutil.rmtree(scratch, ignore_errors=True)

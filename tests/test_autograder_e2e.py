@@ -56,6 +56,7 @@ EXPECTED = {
     "cheat-read-source": ("graded", [], 0.0),
     "cheat-calls-reference": ("graded", [], 3.0),
     "cheat-read-source-by-path": ("graded", [], 6.0),
+    "cheat-shadow-package": ("graded", [], 0.0),
 }
 READ_BY_PATH = """_reached = []
 for _path, _mode in [({source!r}, "r"), ({db!r}, "ab")]:
@@ -74,6 +75,7 @@ CHEAT_FLAGS = {
                                "IPython input_transformers_cleanup",
     "cheat-read-source": "names the grader's files",
     "cheat-read-source-by-path": "names the grader's files ('/",
+    "cheat-shadow-package": "not given to the kernel: nnlab",
 }
 
 
@@ -112,6 +114,16 @@ def _build_class(course: Course) -> None:
     dest = course.submission("cheat-read-source-by-path", "toy")
     dest.parent.mkdir(parents=True)
     nbformat.write(nb, str(dest))
+    # A blank notebook handed in beside a fake `nnlab` whose checks pass everything: the
+    # kernel's folder comes first on sys.path, so it would shadow the real package.
+    dest = course.submission("cheat-shadow-package", "toy")
+    (dest.parent / "nnlab").mkdir(parents=True)
+    shutil.copyfile(FIXTURES / "submitted-blank.ipynb", dest)
+    (dest.parent / "nnlab" / "__init__.py").write_text("")
+    (dest.parent / "nnlab" / "checks.py").write_text(
+        "class CheckFailed(Exception):\n    pass\n\n"
+        "def check_sigmoid(*a, **k):\n    pass\n\n"
+        "def check_sigmoid_derivative(*a, **k):\n    pass\n")
 
 
 @pytest.fixture(scope="module")
