@@ -403,3 +403,23 @@ def test_after_giving_up_on_a_swallowing_loop_tracing_is_restored():
     assert sys.gettrace() is before
     result, _ = call(lambda: 3, what="a quick function")
     assert result == 3
+
+
+def test_a_failed_check_shows_the_diagnosis_not_the_checks_own_frames():
+    from nnlab.checks import check_sigmoid
+
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-np.asarray(z)))   # overflows at large -z: B17
+
+    with pytest.raises(CheckFailed) as info:
+        check_sigmoid(sigmoid)
+    frames = [tb.tb_frame.f_code.co_name for tb in _walk(info.value.__traceback__)]
+    assert frames[-1] == "wrapper" and frames.count("wrapper") == 1, frames
+    assert not {"fail", "check_sigmoid"} & set(frames)   # the check body and fail() dropped
+    assert info.value.bug == "B17" and info.value.check == "check_sigmoid"
+
+
+def _walk(tb):
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next

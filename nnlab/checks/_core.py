@@ -147,12 +147,17 @@ def check(graded_name: str, *, rung: str, covers: tuple[str, ...] = ()):
 
         @functools.wraps(fn)
         def wrapper(obj, *args, **kwargs):
+            # A student needs the diagnosis, not the check's own frames: they are dropped
+            # (pytest hides this one too). A student exception behind the failure keeps its
+            # traceback, shown as the failure's context.
+            __tracebackhide__ = True  # noqa: F841
             try:
                 integrity_scan()
                 return fn(obj, *args, **kwargs)
-            except CheckFailed as exc:
-                exc.check = exc.check or name
-                raise
+            except CheckFailed as diagnosis:
+                diagnosis.check = diagnosis.check or name
+                # The check found a problem in your code: read the diagnosis printed below.
+                raise diagnosis.with_traceback(None)  # noqa: B904 - context kept on purpose
 
         wrapper.graded_name = graded_name
         wrapper.rung = rung
