@@ -68,6 +68,15 @@ def main(argv: list[str] | None = None) -> int:
         failures += [f"worker exited {w['returncode']}" for w in done["failed_workers"]]
         print(f"graded {done['graded']}, skipped {done['skipped']} unchanged; "
               f"worker logs: {' '.join(done['logs'])}")
+        from autograder import report
+
+        rows = report.grade_rows(course)
+        errors = [r for r in rows if r["status"].startswith("error:")]
+        for r in errors:  # every submission that did not simply grade, with its reason
+            print(f"  {r['student']}/{r['assignment']}: {r['status']} {r['reasons']}")
+        missing = sum(r["status"] == "missing" for r in rows)
+        print(f"{len(errors)} submission(s) graded with a problem, {missing} missing "
+              f"(`report` writes them all to grades.csv)")
     elif args.command == "feedback":
         from autograder import steps
 

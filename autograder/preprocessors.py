@@ -70,12 +70,13 @@ class GuardedExecute(Execute):
         if withheld:
             self._event("files-withheld", detail=", ".join(withheld)[:300])
         for item in source.iterdir():
-            if item.name in withheld:
+            # Links are never followed: copied as root, one could hand the kernel any file.
+            if item.name in withheld or item.is_symlink():
                 continue
             if item.suffix != ".ipynb" and item.is_file():
                 shutil.copy(item, scratch / item.name)
             elif item.is_dir():
-                shutil.copytree(item, scratch / item.name)
+                shutil.copytree(item, scratch / item.name, symlinks=True)
         scratch.chmod(0o755)
         entry = None
         if self.kernel_name == kernel.KERNEL_NAME and os.geteuid() == 0:
@@ -85,7 +86,7 @@ class GuardedExecute(Execute):
                 entry = None
         self._uid = entry.pw_uid if entry else None
         for path in (scratch, *scratch.rglob("*")) if entry else ():
-            os.chown(path, entry.pw_uid, entry.pw_gid)
+            os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
         resources.setdefault("metadata", {})["path"] = str(scratch)
         self._pgid = None
         self._current = (None, None, "")

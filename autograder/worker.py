@@ -47,9 +47,14 @@ def content_hash(folder: Path, source: Path, settings: dict) -> str:
     """sha256 of the submission's files, the instructor's notebook and the limits."""
     h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     h.update(source.read_bytes())
-    if folder.is_dir():
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            h.update(str(path.relative_to(folder)).encode())
+    paths = []
+    for where, dirs, files in os.walk(folder):  # links are not followed: a link to the
+        paths += [Path(where, n) for n in dirs + files]  # gradebook would change every run
+    for path in sorted(paths):
+        h.update(str(path.relative_to(folder)).encode())
+        if path.is_symlink():
+            h.update(b"link:" + os.readlink(path).encode())
+        elif path.is_file():
             h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -192,7 +197,19 @@ def grade_one(course: Course, student: str, assignment: str, settings: dict) -> 
     record["flags"] = integrity.scan_notebook(course.submission(student, assignment))
     scratch = course.root / SCRATCH / student / assignment
     shutil.rmtree(scratch, ignore_errors=True)
-    shutil.copytree(folder, scratch)
+    links: list[str] = []
+
+    def drop_links(where, names):
+        # nbgrader copies a submission's files as root, following links: a link to the
+        # gradebook would reach the kernel as a copy of it. Links never leave submitted/.
+        found = [n for n in names if os.path.islink(os.path.join(where, n))]
+        links.extend(os.path.relpath(os.path.join(where, n), folder) for n in found)
+        return found
+
+    shutil.copytree(folder, scratch, ignore=drop_links)
+    if links:
+        record["flags"].append({"grade_id": "", "flag": "links handed in were not followed: "
+                                + ", ".join(sorted(links))[:300]})
     if "cells-duplicated" in check.notes:
         repair_duplicates(scratch / f"{assignment}.ipynb")
     log = ""

@@ -57,6 +57,7 @@ EXPECTED = {
     "cheat-calls-reference": ("graded", [], 3.0),
     "cheat-read-source-by-path": ("graded", [], 6.0),
     "cheat-shadow-package": ("graded", [], 0.0),
+    "cheat-symlinks": ("graded", [], 6.0),
 }
 READ_BY_PATH = """_reached = []
 for _path, _mode in [({source!r}, "r"), ({db!r}, "ab")]:
@@ -76,6 +77,7 @@ CHEAT_FLAGS = {
     "cheat-read-source": "names the grader's files",
     "cheat-read-source-by-path": "names the grader's files ('/",
     "cheat-shadow-package": "not given to the kernel: nnlab",
+    "cheat-symlinks": "links handed in were not followed: answers.ipynb, data/db",
 }
 
 
@@ -114,6 +116,16 @@ def _build_class(course: Course) -> None:
     dest = course.submission("cheat-read-source-by-path", "toy")
     dest.parent.mkdir(parents=True)
     nbformat.write(nb, str(dest))
+    # Links handed in beside the notebook, to the instructor's notebook and the gradebook.
+    nb = nbformat.read(str(FIXTURES / "submitted-perfect.ipynb"), as_version=4)
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source = READ_BY_PATH.format(source="answers.ipynb", db="data/db") + "\n\n" \
+        + answer.source
+    dest = course.submission("cheat-symlinks", "toy")
+    (dest.parent / "data").mkdir(parents=True)
+    nbformat.write(nb, str(dest))
+    (dest.parent / "answers.ipynb").symlink_to(course.source / "toy" / "toy.ipynb")
+    (dest.parent / "data" / "db").symlink_to(course.db)
     # A blank notebook handed in beside a fake `nnlab` whose checks pass everything: the
     # kernel's folder comes first on sys.path, so it would shadow the real package.
     dest = course.submission("cheat-shadow-package", "toy")
@@ -220,6 +232,15 @@ def test_the_kernel_cannot_reach_the_instructors_files(graded):
                                  / "toy.ipynb"), as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert "reached: ['PermissionError', 'PermissionError']" in printed, printed
+
+
+def test_links_handed_in_give_the_kernel_nothing(graded):
+    course = graded["course"]
+    executed = nbformat.read(str(course.autograded / "cheat-symlinks" / "toy" / "toy.ipynb"),
+                             as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert "opened" not in printed and "reached: [" in printed, printed
+    assert course.db.stat().st_uid == os.geteuid()  # its owner was not changed through a link
 
 
 def test_bugs_are_diagnosed(graded):
