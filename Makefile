@@ -13,7 +13,7 @@ export MKL_NUM_THREADS := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install browser test demo lab bench bench-torch lint clean
+.PHONY: install browser test demo lab formgrader bench bench-torch lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nnlab needs Python >= 3.11; found " + sys.version.split()[0])'
@@ -41,6 +41,11 @@ demo: install
 
 lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# nbgrader's formgrader over the class graded in course/ (its nbgrader_config.py is there).
+formgrader: install
+	@test -f course/nbgrader_config.py || { echo "no course/ yet: run make demo or python -m autograder release first"; exit 1; }
+	cd course && ../$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 bench: install
 	$(PY) -m bench
