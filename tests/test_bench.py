@@ -54,7 +54,8 @@ def test_hand_numpy_epoch_trains_exactly_like_nnlab(optimizer):
     # same gradients, same update (nnlab's Adam keeps scaled moments; the hand one not).
     X, y = epoch.make_data(300)
     opt = SGD(0.01) if optimizer == "sgd" else None
-    mine, hand = epoch.nnlab_epoch(X, y, optimizer=opt), epoch.numpy_epoch(X, y, optimizer=optimizer)
+    mine = epoch.nnlab_epoch(X, y, optimizer=opt)
+    hand = epoch.numpy_epoch(X, y, optimizer=optimizer)
     before = {k: v.copy() for k, v in mine.params.items()}
     for _ in range(2):
         mine()
