@@ -207,6 +207,12 @@ def check_sigmoid_derivative(obj, *, hidden=False):
              + (f" (numpy warned {bad[0]!r})" if bad else "") + ". A formula like "
              "exp(-z) / (1 + exp(-z))**2 computes inf/inf at z = -1000. Write it as "
              "s * (1 - s) with s = sigmoid(z), computed the stable way.", "B17")
+    bad = warned(caught)
+    if bad:
+        fail(f"{whatl} gave the right numbers but numpy warned {bad[0]!r}: an exponential "
+             "overflowed on the way (seed 001's sig_prime on a naive sigmoid does this). In a "
+             "network the same overflow turns into nan. Build the derivative on a stable "
+             "sigmoid: s = sigmoid(z) with exp(-|z|), then s * (1 - s).", "B17")
 
 
 def _wrong_derivative(got, z, what):

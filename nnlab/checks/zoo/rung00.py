@@ -178,6 +178,24 @@ def dsig_exp_ratio_pos(z):
         return ez / (1 + ez) ** 2
 
 
+@mutant("check_sigmoid_derivative", "B17",
+        "seed 001's sig_prime on its naive sigmoid: right numbers, exp overflow warned")
+def sig_prime_seed001(x):
+    def sigmoid(x):
+        return 1 / (1 + np.exp(-x))
+
+    return sigmoid(x) * (1 - sigmoid(x))
+
+
+@mutant("check_sigmoid_derivative", "B17", "a loop over the entries with a naive np.exp")
+def dsig_naive_loop(z):
+    out = np.empty_like(z)
+    for i in np.ndindex(z.shape):
+        s = 1.0 / (1.0 + np.exp(-z[i]))
+        out[i] = s * (1.0 - s)
+    return out
+
+
 @mutant("check_sigmoid_derivative", None, "returns the sigmoid, not its slope")
 def dsig_is_sigmoid(z):
     return _stable(z)
