@@ -208,11 +208,25 @@ def check_sigmoid_derivative(obj, *, hidden=False):
              "exp(-z) / (1 + exp(-z))**2 computes inf/inf at z = -1000. Write it as "
              "s * (1 - s) with s = sigmoid(z), computed the stable way.", "B17")
     bad = warned(caught)
-    if bad:
+    if bad and not _overflow_is_sigmoids(obj, zl, forbid):
         fail(f"{whatl} gave the right numbers but numpy warned {bad[0]!r}: an exponential "
              "overflowed on the way (seed 001's sig_prime on a naive sigmoid does this). In a "
              "network the same overflow turns into nan. Build the derivative on a stable "
              "sigmoid: s = sigmoid(z) with exp(-|z|), then s * (1 - s).", "B17")
+
+
+def _overflow_is_sigmoids(obj, z, forbid):
+    """True when the derivative is right and only inherits the overflow of the student's own
+    `sigmoid` (s = sigmoid(z); s * (1 - s) on a naive sigmoid): check_sigmoid names that B17
+    already, and one bug costs the student one test, not two."""
+    own = getattr(obj, "__globals__", {}).get("sigmoid")
+    if not callable(own) or own is obj:
+        return False
+    try:
+        _, caught = _probe(own, z, "sigmoid(z) at large |z|", forbid)
+    except Exception:
+        return False
+    return bool(warned(caught))
 
 
 def _wrong_derivative(got, z, what):

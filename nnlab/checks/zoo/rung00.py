@@ -8,6 +8,7 @@ expects the sigmoid's output. The correct variants differ in formula and style.
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 from scipy.special import expit
@@ -194,6 +195,38 @@ def dsig_naive_loop(z):
         s = 1.0 / (1.0 + np.exp(-z[i]))
         out[i] = s * (1.0 - s)
     return out
+
+
+def _in_notebook(fn, **names):
+    """`fn` as a student's notebook would hold it: its globals are numpy and the student's
+    other functions (`sigmoid`), so the check meets the student's own sigmoid there."""
+    return types.FunctionType(fn.__code__, {"np": np, **names}, fn.__name__)
+
+
+def _naive_sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _logspace_sigmoid(z):
+    return np.exp(-np.logaddexp(0, -z))
+
+
+def _dsig_on_own_sigmoid(z):
+    s = sigmoid(z)  # noqa: F821 - the notebook's own sigmoid, given by _in_notebook
+    return s * (1 - s)
+
+
+def _dsig_inline_naive(z):
+    s = 1 / (1 + np.exp(-z))
+    return s * (1 - s)
+
+
+# The bug is the student's naive sigmoid, which check_sigmoid names B17; the derivative built
+# on it is right and passes, so one bug costs one test, not two.
+correct("check_sigmoid_derivative", "s * (1 - s) on the notebook's own naive sigmoid")(
+    _in_notebook(_dsig_on_own_sigmoid, sigmoid=_naive_sigmoid))
+mutant("check_sigmoid_derivative", "B17", "its own naive exp beside the notebook's stable sigmoid")(
+    _in_notebook(_dsig_inline_naive, sigmoid=_logspace_sigmoid))
 
 
 @mutant("check_sigmoid_derivative", None, "returns the sigmoid, not its slope")
