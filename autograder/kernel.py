@@ -124,17 +124,15 @@ def kill_user_processes(uid: int, wait: float = 3.0) -> int:
         time.sleep(0.05)
 
 
-def _interpreter_for(uid: int, gid: int) -> str | None:
+def _interpreter_for(uid: int, gid: int, sites: list[str]) -> str | None:
     """A Python that the kernel user can run and that imports ipykernel and nnlab.
 
     This venv's own Python first; when it lives somewhere that user cannot enter (a
-    pyenv under /root), the system Python of the same minor version, given this venv's
-    site-packages. None when neither works.
+    pyenv under /root), the system Python of the same minor version, given `sites` (this
+    venv's site-packages, or its mirror). None when neither works.
     """
-    import sysconfig
-
-    site = sysconfig.get_paths()["purelib"]
-    probe = f"import site; site.addsitedir({site!r}); import ipykernel, numpy, nnlab"
+    probe = (f"import site; [site.addsitedir(p) for p in {sites!r}]; "
+             "import ipykernel, numpy, nnlab")
     minor = f"python{sys.version_info.major}.{sys.version_info.minor}"
     for candidate in (sys.executable, f"/usr/bin/{minor}", f"/usr/local/bin/{minor}"):
         if not os.path.exists(candidate):
@@ -147,6 +145,84 @@ def _interpreter_for(uid: int, gid: int) -> str | None:
         if done.returncode == 0:
             return candidate
     return None
+
+
+MIRRORS = Path("/var/lib/nnlab-grader")  # root's own, never a world-writable /tmp
+_NOT_NEEDED = ("torch", "functorch", "torchgen", "__editable__")
+
+
+def _stamp(trees: dict[str, Path]) -> str:
+    """Changes whenever a mirrored tree gains, loses or changes a top-level entry or a file
+    of nnlab (edited in place by an editable install)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key, root in sorted(trees.items()):
+        digest.update(f"{key}={root}".encode())
+        entries = sorted(root.iterdir()) if root.is_dir() else []
+        if key != "site":
+            entries = sorted(root.rglob("*")) if root.is_dir() else []
+        for entry in entries:
+            st = entry.lstat()
+            digest.update(f"{entry.relative_to(root)}:{st.st_mtime_ns}:{st.st_size}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """Hard-link (copy across filesystems) every file of `src` that others may read into
+    `dst`, in directories others may enter. Links and unreadable files are left out."""
+    for folder, dirs, files in os.walk(src):
+        dirs[:] = [d for d in dirs if not d.startswith(_NOT_NEEDED)]
+        here = Path(folder)
+        target = dst / here.relative_to(src)
+        target.mkdir(mode=0o755, parents=True, exist_ok=True)
+        for name in files:
+            path = here / name
+            if name.startswith(_NOT_NEEDED) or path.is_symlink() \
+                    or not path.stat().st_mode & 0o004:
+                continue
+            try:
+                os.link(path, target / name)
+            except OSError:
+                shutil.copy2(path, target / name)
+
+
+def mirror(site: str, package: Path, data: Path) -> Path:
+    """A copy the kernel user can reach of what the kernel imports and reads, for a venv or
+    checkout behind a directory it cannot enter (a clone under /root, mode 700).
+
+    Files are hard links (nothing is copied on one filesystem), owned by root and read-only
+    to the kernel user; directories are 755 under root's /var/lib/nnlab-grader. Built once
+    per state of the venv and checkout (a stamp names it), atomically, so a grader running
+    at the same time keeps the mirror its kernels use. Returns the mirror's root with
+    `site/`, `src/nnlab/` and `data/`.
+    """
+    trees = {"site": Path(site), "nnlab": package, "data": data}
+    MIRRORS.mkdir(mode=0o755, parents=True, exist_ok=True)
+    MIRRORS.chmod(0o755)
+    final = MIRRORS / _stamp(trees)
+    if (final / "complete").exists():
+        return final
+    import tempfile
+
+    build = Path(tempfile.mkdtemp(prefix=".building-", dir=MIRRORS))
+    try:
+        _link_tree(trees["site"], build / "site")
+        _link_tree(package, build / "src" / package.name)
+        _link_tree(data, build / "data") if data.is_dir() else (build / "data").mkdir()
+        (build / "complete").write_text(json.dumps({k: str(v) for k, v in trees.items()}))
+        build.chmod(0o755)
+        try:
+            os.rename(build, final)
+        except OSError:  # another grader built the same state first
+            shutil.rmtree(build, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    for old in MIRRORS.iterdir():  # mirrors of earlier states, unused for a day
+        if old != final and time.time() - old.stat().st_mtime > 86400:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
 
 
 def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
@@ -168,9 +244,22 @@ def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
     if prlimit is None:
         raise RuntimeError("prlimit was not found; install util-linux (apt-get install "
                            "util-linux) so the grading kernel can be resource-limited")
-    env = dict(KERNEL_ENV, NNLAB_KERNEL_SITE=sysconfig.get_paths()["purelib"])
+    sites = [sysconfig.get_paths()["purelib"]]
+    env = dict(KERNEL_ENV)
     users = [kernel_user(slot) for slot in range(slots)]
-    python = _interpreter_for(*users[0]) if users[0] else None
+    python = _interpreter_for(*users[0], sites) if users[0] else None
+    mirrored = None
+    if users[0] and not python:
+        # The venv or checkout sits behind a directory the kernel user cannot enter.
+        import nnlab
+        from nnlab.data import data_dir
+
+        mirrored = mirror(sites[0], Path(nnlab.__file__).parent, data_dir())
+        sites = [str(mirrored / "site"), str(mirrored / "src")]
+        python = _interpreter_for(*users[0], sites)
+        if python:
+            env["NNLAB_DATA"] = str(mirrored / "data")
+    env["NNLAB_KERNEL_SITE"] = os.pathsep.join(sites)
     if python:
         env.update(NNLAB_KERNEL_USER="1", NNLAB_KERNEL_PYTHON=python)
     argv = [prlimit, f"--as={memory_mb * 1024 * 1024}", f"--cpu={cpu_seconds}",
@@ -189,7 +278,7 @@ def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
     tmp.write_text(json.dumps(spec, indent=1))
     os.replace(tmp, base / "kernel.json")
     return {"name": KERNEL_NAME, "user": user_name(0)[:-1] + "N" if python else None,
-            "python": python}
+            "python": python, "mirror": str(mirrored) if mirrored and python else None}
 
 
 def _drop_privileges(connection_file: str) -> str:
@@ -217,8 +306,8 @@ def main(argv: list[str]) -> None:
         raise SystemExit("usage: python -m autograder.kernel -f CONNECTION_FILE")
     connection_file = _drop_privileges(argv[1])
     python = os.environ.get("NNLAB_KERNEL_PYTHON") or sys.executable
-    site = os.environ.get("NNLAB_KERNEL_SITE", "")
-    boot = (f"import runpy, site, sys; site.addsitedir({site!r}); "
+    sites = [p for p in os.environ.get("NNLAB_KERNEL_SITE", "").split(os.pathsep) if p]
+    boot = (f"import runpy, site, sys; [site.addsitedir(p) for p in {sites!r}]; "
             f"sys.argv = ['ipykernel_launcher', '-f', {connection_file!r}]; "
             "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)")
     os.execv(python, [python, "-c", boot])

@@ -4,6 +4,11 @@ feedback filter, the worker split, content hashes, slots and the command line's 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -187,3 +192,59 @@ def test_every_fixture_scenario_is_one_the_sample_module_makes():
     on_disk = {p.stem.removeprefix("submitted-") for p in FIXTURES.glob("submitted-*.ipynb")}
     bug_fixtures = {"bug-B17", "bug-B18", "passes-public-fails-hidden"}
     assert on_disk - bug_fixtures == made - {"missing-notebook"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root grades with a separate kernel user")
+def test_the_mirror_lets_the_kernel_user_reach_a_venv_behind_a_closed_directory(
+        tmp_path, monkeypatch, request):
+    # A checkout under /root (mode 700): the kernel user cannot enter it, so install()
+    # hands the kernel a mirror of what it imports instead of falling back to root.
+    closed = tmp_path / "home"
+    site, package, data = closed / "site", closed / "repo" / "nnlab", closed / "repo" / "data"
+    for folder in (site / "lesson", package, data):
+        folder.mkdir(parents=True)
+    (site / "lesson" / "__init__.py").write_text("ANSWER = 42\n")
+    (package / "__init__.py").write_text("")
+    (data / "subset.npz").write_bytes(b"digits")
+    secret = site / "lesson" / "private.py"
+    secret.write_text("TOKEN = 'instructor only'\n")
+    secret.chmod(0o600)
+    (site / "lesson" / "link.py").symlink_to(secret)
+    closed.chmod(0o700)
+    # pytest's tmp_path is itself behind /tmp/pytest-of-root (700): mirror into the open
+    mirrors = Path(tempfile.mkdtemp(prefix="nnlab-mirror-test-")) / "mirrors"
+    mirrors.parent.chmod(0o755)
+    monkeypatch.setattr(kernel, "MIRRORS", mirrors)
+    request.addfinalizer(lambda: shutil.rmtree(mirrors.parent, ignore_errors=True))
+
+    root = kernel.mirror(str(site), package, data)
+    uid, gid = kernel.kernel_user(0)
+
+    minor = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
+
+    def as_kernel(code: str, path: Path) -> subprocess.CompletedProcess:
+        for python in (sys.executable, minor):
+            try:
+                return subprocess.run([python, "-I", "-c", f"import sys; sys.path[:0] = "
+                                       f"[{str(path)!r}]; {code}"], user=uid, group=gid,
+                                      extra_groups=[], capture_output=True, text=True, cwd="/")
+            except PermissionError:  # this venv's Python is itself behind /root
+                continue
+        pytest.skip(f"no Python the kernel user can run ({sys.executable}, {minor})")
+
+    reached = as_kernel("import lesson; print(lesson.ANSWER)", root / "site")
+    assert reached.stdout.strip() == "42", reached
+    direct = as_kernel("import lesson", site)
+    assert direct.returncode != 0, "the closed directory was reachable after all"
+    assert (root / "src" / "nnlab" / "__init__.py").exists()
+    assert (root / "data" / "subset.npz").read_bytes() == b"digits"
+    # files others may not read, and links, are never handed over
+    assert not (root / "site" / "lesson" / "private.py").exists()
+    assert not (root / "site" / "lesson" / "link.py").exists()
+    assert (root / "site" / "lesson" / "__init__.py").stat().st_ino == \
+        (site / "lesson" / "__init__.py").stat().st_ino  # a hard link, not a copy
+    assert oct((root / "site").stat().st_mode & 0o777) == "0o755"
+    # the same state reuses the mirror; a change builds another
+    assert kernel.mirror(str(site), package, data) == root
+    (package / "layers.py").write_text("")
+    assert kernel.mirror(str(site), package, data) != root
