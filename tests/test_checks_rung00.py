@@ -22,31 +22,6 @@ def test_b18_output_formula_says_the_function_receives_z():
     assert "receives" in info.value.message and "not sigmoid(z)" in info.value.message
 
 
-@pytest.mark.parametrize("name", rung00.__all__)
-def test_not_implemented_stub(name):
-    def stub(z):
-        raise NotImplementedError()
-
-    with pytest.raises(CheckFailed) as info:
-        getattr(rung00, name)(stub)
-    assert info.value.kind == "error"
-    assert "raise NotImplementedError()" in info.value.message
-
-
-@pytest.mark.parametrize("name", rung00.__all__)
-def test_never_returns(name):
-    def spin(z):
-        while True:
-            try:
-                pass
-            except Exception:
-                pass
-
-    with pytest.raises(CheckFailed) as info:
-        getattr(rung00, name)(spin)
-    assert info.value.kind == "timeout"
-
-
 class AlwaysEqual:
     def __eq__(self, other):
         return True
@@ -74,21 +49,6 @@ def test_reference_calls_are_refused_under_any_alias():
     with pytest.raises(CheckFailed) as info:
         rung00.check_sigmoid_derivative(lambda z: act.sigmoid_derivative(z))
     assert info.value.kind == "integrity"
-
-
-def test_patched_numpy_testing_is_flagged():
-    from nnlab.checks.zoo.rung00 import sigmoid_abs
-
-    original = np.testing.assert_allclose
-    np.testing.assert_allclose = lambda *a, **k: None
-    try:
-        with pytest.raises(CheckFailed) as info:
-            rung00.check_sigmoid(sigmoid_abs)
-        assert info.value.kind == "integrity"
-        assert "numpy.testing.assert_allclose" in info.value.message
-    finally:
-        np.testing.assert_allclose = original
-    rung00.check_sigmoid(sigmoid_abs)
 
 
 def test_patched_np_exp_does_not_change_the_verdict():

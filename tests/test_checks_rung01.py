@@ -1,8 +1,6 @@
 """The checks of notebook 01: their own probes and defences (the zoo runs in test_checks_zoo.py)."""
 
-import time
 
-import numpy as np
 import pytest
 
 from nnlab.checks import CheckFailed, rung01
@@ -35,18 +33,6 @@ def test_bce_seed000_signed_sum_is_b3():
     assert info.value.bug == "B3" and "cancel" in info.value.message
 
 
-def stub(*args, **kwargs):
-    raise NotImplementedError()
-
-
-def spin(*args, **kwargs):
-    while True:
-        try:
-            time.sleep(0.01)
-        except Exception:
-            pass
-
-
 class AlwaysEqual:
     def __eq__(self, other):
         return True
@@ -62,23 +48,6 @@ FAKES = {
     "check_train_neuron": lambda X, y, lr=1.0, epochs=10, seed=0: (
         AlwaysEqual(), AlwaysEqual(), AlwaysEqual()),
 }
-
-
-@pytest.mark.parametrize("name", rung01.__all__)
-def test_not_implemented_stub(name):
-    with pytest.raises(CheckFailed) as info:
-        getattr(rung01, name)(stub)
-    assert info.value.kind == "error"
-    assert "raise NotImplementedError()" in info.value.message
-
-
-@pytest.mark.parametrize("name", ["check_bce_loss", "check_train_neuron"])
-def test_never_returns(name):
-    t0 = time.perf_counter()
-    with pytest.raises(CheckFailed) as info:
-        getattr(rung01, name)(spin)
-    assert info.value.kind == "timeout"
-    assert time.perf_counter() - t0 < 8
 
 
 @pytest.mark.parametrize("name", rung01.__all__)
@@ -107,14 +76,3 @@ def test_calling_the_reference_is_refused(module, ref, name):
     assert ref in info.value.message
 
 
-def test_patched_numpy_testing_is_flagged():
-    from nnlab.checks.zoo.rung01 import bce_clip
-
-    original = np.testing.assert_allclose
-    np.testing.assert_allclose = lambda *a, **k: None
-    try:
-        with pytest.raises(CheckFailed) as info:
-            rung01.check_bce_loss(bce_clip)
-        assert info.value.kind == "integrity"
-    finally:
-        np.testing.assert_allclose = original

@@ -1,6 +1,5 @@
 """The checks of notebook 03: their own probes and defences (the zoo runs in test_checks_zoo.py)."""
 
-import time
 
 import numpy as np
 import pytest
@@ -11,10 +10,6 @@ from nnlab.checks.zoo import rung03 as zoo
 
 SPECIMENS = [s for s in load() if s.check in
              ("check_dense", "check_sigmoid_layer", "check_tanh", "check_relu")]
-
-
-
-
 
 
 def test_parts_each_catch_their_own_bug():
@@ -28,24 +23,6 @@ def test_parts_each_catch_their_own_bug():
     assert info.value.bug == "B15"
     with pytest.raises(ValueError, match="part='fwd'"):
         check_dense(zoo.DenseVec, part="fwd")
-
-
-class _Hangs(zoo.DenseVec):
-    def forward(self, X):
-        while True:
-            try:
-                pass
-            except Exception:
-                pass
-
-
-def test_timeout_is_a_diagnosis():
-    start = time.perf_counter()
-    with pytest.raises(CheckFailed) as info:
-        check_dense(_Hangs, part="forward")
-    assert info.value.kind == "timeout"
-    assert "did not return" in str(info.value)
-    assert time.perf_counter() - start < 10
 
 
 class _AlwaysEqual:
@@ -67,14 +44,6 @@ def test_always_equal_object_refused():
     with pytest.raises(CheckFailed) as info:
         check_dense(_CheatForward, part="forward")
     assert info.value.kind == "integrity"
-
-
-def test_patched_numpy_testing_refused(monkeypatch):
-    monkeypatch.setattr(np.testing, "assert_allclose", lambda *a, **k: None)
-    with pytest.raises(CheckFailed) as info:
-        check_dense(zoo.DenseVec)
-    assert info.value.kind == "integrity"
-    assert "numpy.testing.assert_allclose" in str(info.value)
 
 
 def test_patched_numpy_function_changes_no_verdict(monkeypatch):
@@ -115,32 +84,8 @@ def test_reference_layers_pass(monkeypatch):
     rung03.check_dense(layers.Dense, hidden=True)
 
 
-class _Stub:
-    def forward(self, X):
-        raise NotImplementedError()
-
-    def backward(self, dY):
-        raise NotImplementedError()
-
-
-def test_not_implemented_stub_says_what_to_do():
-    with pytest.raises(CheckFailed) as info:
-        check_relu(_Stub)
-    assert info.value.kind == "error"
-    assert "raise NotImplementedError()" in str(info.value)
-
-
 def test_relu_at_zero_accepts_either_subgradient():
     check_relu(zoo.ReluMask)   # 0 at 0, as nnlab.layers.ReLU
     check_relu(zoo.ReluWhere)  # 1 at 0
 
 
-@pytest.mark.parametrize("name", ["check_dense", "check_sigmoid_layer", "check_tanh",
-                                  "check_relu"])
-def test_visible_check_is_fast(name):
-    from nnlab.checks import REGISTRY
-
-    specimen = next(s for s in SPECIMENS if s.check == name and s.correct)
-    start = time.perf_counter()
-    REGISTRY[name](specimen.obj)
-    assert time.perf_counter() - start < 1.0  # measured ~0.01 s; generous for a busy machine

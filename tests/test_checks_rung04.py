@@ -1,8 +1,6 @@
 """The checks of notebook 04: their own probes and defences (the zoo runs in test_checks_zoo.py)."""
 
-import time
 
-import numpy as np
 import pytest
 
 from nnlab.checks import CheckFailed, check_train_xor
@@ -27,23 +25,6 @@ def test_reference_call_refused():
     with pytest.raises(CheckFailed) as info:
         check_train_xor(wrapper)
     assert info.value.kind == "integrity"
-
-
-def _hangs(hidden, seed, lr=1.0, epochs=1000):
-    losses = []
-    while True:
-        try:
-            losses.append(0.69)
-        except Exception:
-            pass
-
-
-def test_timeout_is_a_diagnosis():
-    start = time.perf_counter()
-    with pytest.raises(CheckFailed) as info:
-        check_train_xor(_hangs)
-    assert info.value.kind == "timeout"
-    assert time.perf_counter() - start < 15
 
 
 class _AlwaysEqual:
@@ -72,24 +53,6 @@ def test_always_equal_predictions_refused():
     with pytest.raises(CheckFailed) as info:
         check_train_xor(lambda hidden, seed: (Net(), [0.7, 0.1]))
     assert info.value.kind == "integrity"
-
-
-def test_patched_numpy_testing_refused(monkeypatch):
-    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
-    with pytest.raises(CheckFailed) as info:
-        check_train_xor(zoo.train_xor_numpy)
-    assert info.value.kind == "integrity"
-
-
-def _stub(hidden, seed, lr=1.0, epochs=1000):
-    raise NotImplementedError()
-
-
-def test_not_implemented_stub_says_what_to_do():
-    with pytest.raises(CheckFailed) as info:
-        check_train_xor(_stub)
-    assert info.value.kind == "error"
-    assert "raise NotImplementedError()" in str(info.value)
 
 
 def test_unsolved_seeds_are_counted_not_hidden():

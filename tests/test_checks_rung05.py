@@ -1,20 +1,15 @@
 """The checks of notebook 05: their own probes and defences (the zoo runs in test_checks_zoo.py)."""
 
-import time
 
 import numpy as np
 import pytest
 
-from nnlab.checks import REGISTRY, CheckFailed, check_sgd_step, check_standardizer
+from nnlab.checks import CheckFailed, check_sgd_step, check_standardizer
 from nnlab.checks.zoo import load
 from nnlab.checks.zoo import rung05 as zoo
 
 NAMES = ("check_standardizer", "check_sgd_step")
 SPECIMENS = [s for s in load() if s.check in NAMES]
-
-
-
-
 
 
 def test_standardizer_parts():
@@ -42,22 +37,6 @@ def test_sgd_step_update_seen_by_a_holder_of_the_array():
         check_sgd_step(zoo.sgd_step_rebind)
 
 
-def _hangs(params, grads, lr):
-    while True:
-        try:
-            pass
-        except Exception:
-            pass
-
-
-def test_timeout_is_a_diagnosis():
-    start = time.perf_counter()
-    with pytest.raises(CheckFailed) as info:
-        check_sgd_step(_hangs)
-    assert info.value.kind == "timeout"
-    assert time.perf_counter() - start < 10
-
-
 class _AlwaysEqual:
     def __eq__(self, other):
         return True
@@ -71,13 +50,6 @@ class _CheatTransform(zoo.StandardizerVec):
 def test_always_equal_object_refused():
     with pytest.raises(CheckFailed) as info:
         check_standardizer(_CheatTransform)
-    assert info.value.kind == "integrity"
-
-
-def test_patched_numpy_testing_refused(monkeypatch):
-    monkeypatch.setattr(np.testing, "assert_array_equal", lambda *a, **k: None)
-    with pytest.raises(CheckFailed) as info:
-        check_sgd_step(zoo.sgd_step_loop)
     assert info.value.kind == "integrity"
 
 
@@ -115,20 +87,3 @@ def test_reference_passes(monkeypatch):
     rung05.check_standardizer(prep.Standardizer, hidden=True)
 
 
-def _stub(params, grads, lr):
-    raise NotImplementedError()
-
-
-def test_not_implemented_stub_says_what_to_do():
-    with pytest.raises(CheckFailed) as info:
-        check_sgd_step(_stub)
-    assert info.value.kind == "error"
-    assert "raise NotImplementedError()" in str(info.value)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_visible_check_is_fast(name):
-    specimen = next(s for s in SPECIMENS if s.check == name and s.correct)
-    start = time.perf_counter()
-    REGISTRY[name](specimen.obj)
-    assert time.perf_counter() - start < 1.0  # measured ~0.01 s; generous for a busy machine

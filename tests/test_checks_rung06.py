@@ -1,6 +1,5 @@
 """The checks of notebook 06: their own probes and defences (the zoo runs in test_checks_zoo.py)."""
 
-import time
 
 import numpy as np
 import pytest
@@ -17,10 +16,6 @@ from nnlab.checks.zoo import rung06 as zoo
 
 NAMES = ("check_softmax", "check_softmax_cross_entropy", "check_iterate_minibatches")
 SPECIMENS = [s for s in load() if s.check in NAMES]
-
-
-
-
 
 
 def test_hard_coded_visible_answer_fails_hidden():
@@ -40,22 +35,6 @@ def test_hard_coded_visible_answer_fails_hidden():
     check_softmax(memorised)
     with pytest.raises(CheckFailed):
         check_softmax(memorised, hidden=True)
-
-
-def _hangs(X, y, batch_size, seed):
-    while True:
-        try:
-            pass
-        except Exception:
-            pass
-
-
-def test_timeout_is_a_diagnosis():
-    start = time.perf_counter()
-    with pytest.raises(CheckFailed) as info:
-        check_iterate_minibatches(_hangs)
-    assert info.value.kind == "timeout"
-    assert time.perf_counter() - start < 10
 
 
 def _lazy_hang(X, y, batch_size, seed):
@@ -81,13 +60,6 @@ def test_always_equal_object_refused():
     assert info.value.kind == "integrity"
     with pytest.raises(CheckFailed) as info:
         check_softmax_cross_entropy(lambda Z, y: (_AlwaysEqual(), _AlwaysEqual()))
-    assert info.value.kind == "integrity"
-
-
-def test_patched_numpy_testing_refused(monkeypatch):
-    monkeypatch.setattr(np.testing, "assert_almost_equal", lambda *a, **k: None)
-    with pytest.raises(CheckFailed) as info:
-        check_softmax(zoo.softmax_stable)
     assert info.value.kind == "integrity"
 
 
@@ -133,20 +105,3 @@ def test_reference_passes(monkeypatch):
         pytest.skip("no reference module for notebook 06 yet")
 
 
-def _stub(Z, y):
-    raise NotImplementedError()
-
-
-def test_not_implemented_stub_says_what_to_do():
-    with pytest.raises(CheckFailed) as info:
-        check_softmax_cross_entropy(_stub)
-    assert info.value.kind == "error"
-    assert "raise NotImplementedError()" in str(info.value)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_visible_check_is_fast(name):
-    specimen = next(s for s in SPECIMENS if s.check == name and s.correct)
-    start = time.perf_counter()
-    REGISTRY[name](specimen.obj)
-    assert time.perf_counter() - start < 1.0  # measured ~0.01 s; generous for a busy machine
