@@ -42,6 +42,8 @@ def preflight(submission: Path, source: Path) -> Preflight:
         result.fatal = "missing"
         result.detail = (f"no {submission.name} in {folder}"
                          + (f" (found {others})" if others else ""))
+        if others:  # handed something in, just not the notebook: not the same as nothing
+            result.notes.append("wrong-files")
         return result
     try:
         raw = json.loads(submission.read_text(encoding="utf-8"))

@@ -133,6 +133,8 @@ def grade_table(grades: list[dict]) -> str:
             r = row.get(a, {"status": "missing"})
             if r["status"] == "missing":
                 cells.append("missing")
+                if r.get("reasons"):  # handed in, but not the notebook
+                    problems.append(f"{short[a]} {r['reasons']}")
                 continue
             mark = "" if r["status"] == "graded" else "*"
             cells.append(f"{_points(r['score'])}/{_points(r['max_score'])}{mark}"

@@ -40,7 +40,7 @@ INTEGRITY_EVENTS = {"tampering-undone": "tampering undone by the grader before t
                     "guard-failed": "the grader could not guard this test (scored 0): "}
 SEVERITY = ["submission-timeout", "kernel-died", "kernel-unresponsive", "cell-timeout",
             "memory-limit", "process-limit", "input-call", "output-flood", "cells-deleted",
-            "cells-duplicated", "grader-error"]
+            "cells-duplicated", "wrong-files", "grader-error"]
 
 
 def content_hash(folder: Path, source: Path, settings: dict) -> str:
@@ -85,6 +85,19 @@ def diagnoses(nb) -> list[dict]:
                 "message": evalue.strip()[:2000],
             })
     return found
+
+
+def distrusted(found: list[dict]) -> list[dict]:
+    """Integrity flags for the test cells whose check refused to trust the answer (it
+    called the reference, returned an always-equal object, ran in a tampered kernel): the
+    lost points alone would hide a cheat among honest mistakes."""
+    flags = []
+    for d in found:
+        head, _, rest = d["message"].partition("\n")
+        if head.endswith("cannot trust this answer"):
+            flags.append({"grade_id": d["grade_id"],
+                          "flag": f"{head}: {rest.strip().splitlines()[0] if rest else ''}"[:300]})
+    return flags
 
 
 def cell_reasons(nb, max_lines: int) -> list[str]:
@@ -240,6 +253,7 @@ def grade_one(course: Course, student: str, assignment: str, settings: dict) -> 
         executed = nbformat.read(str(course.autograded / student / assignment
                                      / f"{assignment}.ipynb"), as_version=4)
         record["diagnoses"] = diagnoses(executed)
+        record["flags"] += distrusted(record["diagnoses"])
         record["reasons"] += cell_reasons(executed, settings.get("LimitOutput.max_lines", 500))
         record.update(read_scores(course, student, assignment))
     else:

@@ -49,7 +49,7 @@ EXPECTED = {
     "corrupt-json": ("error:corrupt-json", [], None),
     "test-cell-deleted": ("error:cells-deleted", ["cells-deleted"], 6.0),
     "test-cell-duplicated": ("error:cells-duplicated", ["cells-duplicated"], 6.0),
-    "missing-notebook": ("missing", [], None),
+    "missing-notebook": ("missing", ["wrong-files"], None),
     "cheat-monkeypatch": ("graded", [], 0.0),
     "cheat-always-equal": ("graded", [], 0.0),
     "cheat-input-transformer": ("graded", [], 0.0),
@@ -78,6 +78,8 @@ CHEAT_FLAGS = {
     "cheat-read-source-by-path": "names the grader's files ('/",
     "cheat-shadow-package": "not given to the kernel: nnlab",
     "cheat-symlinks": "links handed in were not followed: answers.ipynb, data/db",
+    # caught by the check itself, in the kernel: the integrity report names it too
+    "cheat-calls-reference": "check_sigmoid cannot trust this answer: ",
 }
 
 
