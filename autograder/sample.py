@@ -164,9 +164,11 @@ def scenarios(release, source, bugs: dict[str, dict[str, str]] | None = None) ->
 
 
 def write(scenario, path: Path) -> None:
-    """Write one scenario's notebook to `path` (nothing for a missing notebook)."""
+    """Write one scenario's notebook to `path`; for a missing notebook, what such a student
+    hands in instead (answers typed into a text file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if scenario is None:
+        (path.parent / "my answers.txt").write_text("def sigmoid(z): return 1 / (1 + exp(-z))\n")
         return
     if isinstance(scenario, str):
         path.write_text(scenario)
