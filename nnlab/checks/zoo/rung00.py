@@ -203,14 +203,6 @@ def _in_notebook(fn, **names):
     return types.FunctionType(fn.__code__, {"np": np, **names}, fn.__name__)
 
 
-def _naive_sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def _logspace_sigmoid(z):
-    return np.exp(-np.logaddexp(0, -z))
-
-
 def _dsig_on_own_sigmoid(z):
     s = sigmoid(z)  # noqa: F821 - the notebook's own sigmoid, given by _in_notebook
     return s * (1 - s)
@@ -224,9 +216,9 @@ def _dsig_inline_naive(z):
 # The bug is the student's naive sigmoid, which check_sigmoid names B17; the derivative built
 # on it is right and passes, so one bug costs one test, not two.
 correct("check_sigmoid_derivative", "s * (1 - s) on the notebook's own naive sigmoid")(
-    _in_notebook(_dsig_on_own_sigmoid, sigmoid=_naive_sigmoid))
+    _in_notebook(_dsig_on_own_sigmoid, sigmoid=sigmoid_naive))
 mutant("check_sigmoid_derivative", "B17", "its own naive exp beside the notebook's stable sigmoid")(
-    _in_notebook(_dsig_inline_naive, sigmoid=_logspace_sigmoid))
+    _in_notebook(_dsig_inline_naive, sigmoid=sigmoid_logaddexp))
 
 
 @mutant("check_sigmoid_derivative", None, "returns the sigmoid, not its slope")
