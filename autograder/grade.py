@@ -72,16 +72,11 @@ def queue(units: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def _lock_course(course: Course):
     """Hold grader/grade.lock for this run; a second `grade` on the same course refuses."""
-    import fcntl
-
     course.grader.mkdir(parents=True, exist_ok=True)
-    handle = open(course.grader / "grade.lock", "a")  # noqa: SIM115 (held for the run)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
+    handle = kernel.try_lock(course.grader / "grade.lock")
+    if handle is None:
         raise RuntimeError(f"another `grade` is running on {course.root}; wait for it "
-                           "to finish (two graders would race on the same students)") from None
+                           "to finish (two graders would race on the same students)")
     return handle
 
 

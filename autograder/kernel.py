@@ -9,6 +9,7 @@ student's code cannot read source/ or write gradebook.db.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pwd
@@ -16,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -64,6 +66,20 @@ def kernel_user(slot: int | str | None = None) -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
+def try_lock(path: Path):
+    """An open file holding an exclusive lock on `path`, or None when another process
+    holds it. The lock lasts until the file is closed or the process dies."""
+    import fcntl
+
+    handle = open(path, "a")  # noqa: SIM115 (returned, held by the caller)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
 def claim_slot(folder: Path = Path("/tmp"), slots: int = 64):
     """Lock a worker slot no other grader on this machine holds; returns (slot, lock file).
 
@@ -71,16 +87,10 @@ def claim_slot(folder: Path = Path("/tmp"), slots: int = 64):
     never share a user and its process limit. Keep the file open: the lock is released
     when it is closed or the process dies.
     """
-    import fcntl
-
     for slot in range(slots):
-        handle = open(folder / f"nnlab-kernel-slot-{slot}.lock", "a")  # noqa: SIM115
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            continue
-        return slot, handle
+        handle = try_lock(folder / f"nnlab-kernel-slot-{slot}.lock")
+        if handle is not None:
+            return slot, handle
     raise RuntimeError(f"all {slots} grading slots are taken; is a grader stuck? "
                        f"see {folder}/nnlab-kernel-slot-*.lock")
 
@@ -124,15 +134,17 @@ def kill_user_processes(uid: int, wait: float = 3.0) -> int:
         time.sleep(0.05)
 
 
-def _interpreter_for(uid: int, gid: int, sites: list[str]) -> str | None:
-    """A Python that the kernel user can run and that imports ipykernel and nnlab.
+def _interpreter_for(uid: int, gid: int, sites: list[str],
+                     modules: tuple[str, ...] = ("ipykernel", "numpy", "nnlab")) -> str | None:
+    """A Python that the kernel user can run and that imports `modules` (what the kernel
+    needs) from `sites` (this venv's site-packages, or its mirror).
 
     This venv's own Python first; when it lives somewhere that user cannot enter (a
-    pyenv under /root), the system Python of the same minor version, given `sites` (this
-    venv's site-packages, or its mirror). None when neither works.
+    pyenv under /root), the system Python of the same minor version. None when neither
+    works.
     """
     probe = (f"import site; [site.addsitedir(p) for p in {sites!r}]; "
-             "import ipykernel, numpy, nnlab")
+             f"import {', '.join(modules)}")
     minor = f"python{sys.version_info.major}.{sys.version_info.minor}"
     for candidate in (sys.executable, f"/usr/bin/{minor}", f"/usr/local/bin/{minor}"):
         if not os.path.exists(candidate):
@@ -154,15 +166,11 @@ _NOT_NEEDED = ("torch", "functorch", "torchgen", "__editable__")
 def _stamp(trees: dict[str, Path]) -> str:
     """Changes whenever a mirrored tree gains, loses or changes a top-level entry or a file
     of nnlab (edited in place by an editable install)."""
-    import hashlib
-
     digest = hashlib.sha256()
     for key, root in sorted(trees.items()):
         digest.update(f"{key}={root}".encode())
-        entries = sorted(root.iterdir()) if root.is_dir() else []
-        if key != "site":
-            entries = sorted(root.rglob("*")) if root.is_dir() else []
-        for entry in entries:
+        entries = (root.iterdir() if key == "site" else root.rglob("*")) if root.is_dir() else []
+        for entry in sorted(entries):
             st = entry.lstat()
             digest.update(f"{entry.relative_to(root)}:{st.st_mtime_ns}:{st.st_size}".encode())
     return digest.hexdigest()[:16]
@@ -170,7 +178,9 @@ def _stamp(trees: dict[str, Path]) -> str:
 
 def _link_tree(src: Path, dst: Path) -> None:
     """Hard-link (copy across filesystems) every file of `src` that others may read into
-    `dst`, in directories others may enter. Links and unreadable files are left out."""
+    `dst`, in directories others may enter. Links and unreadable files are left out; a
+    missing `src` gives an empty `dst`."""
+    dst.mkdir(mode=0o755, parents=True, exist_ok=True)
     for folder, dirs, files in os.walk(src):
         dirs[:] = [d for d in dirs if not d.startswith(_NOT_NEEDED)]
         here = Path(folder)
@@ -203,13 +213,11 @@ def mirror(site: str, package: Path, data: Path) -> Path:
     final = MIRRORS / _stamp(trees)
     if (final / "complete").exists():
         return final
-    import tempfile
-
     build = Path(tempfile.mkdtemp(prefix=".building-", dir=MIRRORS))
     try:
         _link_tree(trees["site"], build / "site")
         _link_tree(package, build / "src" / package.name)
-        _link_tree(data, build / "data") if data.is_dir() else (build / "data").mkdir()
+        _link_tree(data, build / "data")
         (build / "complete").write_text(json.dumps({k: str(v) for k, v in trees.items()}))
         build.chmod(0o755)
         try:

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -220,22 +219,16 @@ def test_the_mirror_lets_the_kernel_user_reach_a_venv_behind_a_closed_directory(
     root = kernel.mirror(str(site), package, data)
     uid, gid = kernel.kernel_user(0)
 
-    minor = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
-
-    def as_kernel(code: str, path: Path) -> subprocess.CompletedProcess:
-        for python in (sys.executable, minor):
-            try:
-                return subprocess.run([python, "-I", "-c", f"import sys; sys.path[:0] = "
-                                       f"[{str(path)!r}]; {code}"], user=uid, group=gid,
-                                      extra_groups=[], capture_output=True, text=True, cwd="/")
-            except PermissionError:  # this venv's Python is itself behind /root
-                continue
-        pytest.skip(f"no Python the kernel user can run ({sys.executable}, {minor})")
-
-    reached = as_kernel("import lesson; print(lesson.ANSWER)", root / "site")
+    # the grader's own search for a Python the kernel user can run, told to import `lesson`
+    python = kernel._interpreter_for(uid, gid, [str(root / "site")], modules=("lesson",))
+    assert python, "the kernel user could not import from the mirror"
+    code = (f"import site; site.addsitedir({str(root / 'site')!r}); "
+            "import lesson; print(lesson.ANSWER)")
+    reached = subprocess.run([python, "-c", code], user=uid, group=gid, extra_groups=[],
+                             capture_output=True, text=True, cwd="/")
     assert reached.stdout.strip() == "42", reached
-    direct = as_kernel("import lesson", site)
-    assert direct.returncode != 0, "the closed directory was reachable after all"
+    direct = kernel._interpreter_for(uid, gid, [str(site)], modules=("lesson",))
+    assert direct is None, "the closed directory was reachable after all"
     assert (root / "src" / "nnlab" / "__init__.py").exists()
     assert (root / "data" / "subset.npz").read_bytes() == b"digits"
     # files others may not read, and links, are never handed over
