@@ -22,6 +22,7 @@ from nnlab.checks._core import (
     finite,
     reference,
 )
+from nnlab.checks._student import student_global
 
 __all__ = ["check_sigmoid", "check_sigmoid_derivative"]
 
@@ -219,7 +220,7 @@ def _overflow_is_sigmoids(obj, z, forbid):
     """True when the derivative is right and only inherits the overflow of the student's own
     `sigmoid` (s = sigmoid(z); s * (1 - s) on a naive sigmoid): check_sigmoid names that B17
     already, and one bug costs the student one test, not two."""
-    own = getattr(obj, "__globals__", {}).get("sigmoid")
+    own = student_global(obj, "sigmoid")
     if not callable(own) or own is obj:
         return False
     try:

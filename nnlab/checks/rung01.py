@@ -8,8 +8,6 @@ a per-sample bias, a sum instead of a mean, a flipped sign, ...) to name the bug
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
 from nnlab.checks._core import (
@@ -25,6 +23,7 @@ from nnlab.checks._core import (
     finite,
     reference,
 )
+from nnlab.checks._student import signature_defaults
 from nnlab.checks.rung00 import _rng, cause, close, own_sigmoid, unchanged, warned
 
 __all__ = ["check_neuron_forward", "check_bce_loss", "check_neuron_gradients",
@@ -416,10 +415,8 @@ def check_train_neuron(obj, *, hidden=False):
 
 
 def _defaults(obj) -> str:
-    try:
-        params = inspect.signature(obj).parameters
-    except (TypeError, ValueError):
+    defaults = signature_defaults(obj)
+    if defaults is None:
         return "unknown"
-    shown = [f"{k}={params[k].default!r}" for k in ("lr", "epochs")
-             if k in params and params[k].default is not inspect.Parameter.empty]
+    shown = [f"{k}={defaults[k]!r}" for k in ("lr", "epochs") if k in defaults]
     return ", ".join(shown) or "none given"

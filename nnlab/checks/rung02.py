@@ -25,12 +25,11 @@ from nnlab.checks._core import (
     numeric_grad,
     reference,
 )
+from nnlab.checks._student import KernelFunction
 from nnlab.checks.rung00 import _rng, close, own_sigmoid
 
 __all__ = ["check_numerical_gradient", "check_relative_error", "check_gradient_check"]
 
-_sin = np.sin
-_log = np.log
 _cos = np.cos
 
 
@@ -66,7 +65,8 @@ def check_numerical_gradient(obj, *, hidden=False):
     x, c = _cubic(rng, (5,) if hidden else (4,))
     h = 5e-3 if hidden else 1e-2
     what = f"numerical_gradient(f, x, h={h:g}) with x of shape {x.shape} and f = sum(c * x**3)"
-    got = _numgrad(obj, lambda: float((c * x ** 3).sum()), x, what, forbid, h=h)
+    f = KernelFunction("lambda: float((c * x ** 3).sum())", c=c, x=x)
+    got = _numgrad(obj, f, x, what, forbid, h=h)
     centred = c * (3 * x ** 2 + h ** 2)
     if close(got, centred, rtol=1e-7, atol=1e-12):
         pass
@@ -94,7 +94,8 @@ def check_numerical_gradient(obj, *, hidden=False):
 
     X, C = _cubic(rng, (2, 2, 2) if hidden else (2, 3))
     what = f"numerical_gradient(f, x) with a {X.ndim}-D x of shape {X.shape} and the default h"
-    got = _numgrad(obj, lambda: float((C * _sin(X)).sum()), X, what, forbid)
+    f = KernelFunction("lambda: float((C * np.sin(X)).sum())", C=C, X=X)
+    got = _numgrad(obj, f, X, what, forbid)
     if not close(got, C * _cos(X), rtol=1e-6, atol=1e-8):
         fail(f"{what} returned {describe(got)}, not the gradient, although a 1-D x worked: "
              "x[i] on a 2-D array is a whole row, so a loop over range(len(x)) perturbs rows. "
@@ -186,9 +187,7 @@ def check_gradient_check(obj, *, hidden=False):
         if (params["w"] * (X.T @ dz)).min() > 0 and float(params["b"][0] * dz.sum()) > 0:
             break
 
-    def loss_fn():
-        p = own_sigmoid(X @ params["w"] + params["b"])
-        return float(-(y * _log(p) + (1 - y) * _log(1 - p)).mean())
+    loss_fn = KernelFunction(_BCE_LOSS_FN, name="loss_fn", X=X, y=y, params=params)
 
     dz = (own_sigmoid(X @ params["w"] + params["b"]) - y) / n
     grads = {"w": X.T @ dz, "b": dz.sum(axis=0)}
@@ -225,8 +224,8 @@ def check_gradient_check(obj, *, hidden=False):
     for name, shape in (("u", (3,)), ("v", (2, 2))):
         cparams[name], coef[name] = _cubic(rng, shape)
 
-    def cubic():
-        return float(sum((coef[k] * cparams[k] ** 3).sum() for k in cparams))
+    cubic = KernelFunction("lambda: float(sum((coef[k] * cparams[k] ** 3).sum() "
+                           "for k in cparams))", coef=coef, cparams=cparams)
 
     exact = {k: 3 * coef[k] * cparams[k] ** 2 for k in cparams}
     what3 = f"gradient_check(loss_fn, params, grads, h={h:g}) on loss = sum(c * p**3)"
@@ -240,6 +239,14 @@ def check_gradient_check(obj, *, hidden=False):
                  "(f(p+h) - f(p-h)) / (2h) errs by order h**2; use it.")
         fail(f"{what3} reported {got[k]:.3g} for {k!r}, not the relative error of a centred "
              f"difference with h = {h:g}. Use the h you are given, and the centred difference.")
+
+
+_BCE_LOSS_FN = """
+def loss_fn():
+    z = X @ params["w"] + params["b"]
+    p = np.exp(-np.logaddexp(0.0, -z))
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+"""
 
 
 def _gc(obj, loss_fn, params, grads, what, forbid, **kwargs) -> dict:
