@@ -69,7 +69,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "B12": ("weights updated with themselves or with the output error instead of dW",
             "weights shrink to zero; the fit is flat"),
     "B13": ("gradient added into the parameter instead of its gradient buffer",
-            "effective learning rate 1 and the wrong sign; outputs converge to 0.5"),
+            "effective learning rate 1 and the wrong sign: the outputs are pushed to one end "
+            "and the printed cost settles near 0.5"),
     "B14": ("gradient of W transposed, or dX computed with W instead of W.T",
             "a shape error, or wrong numbers on square layers"),
     "B15": ("gradient sign flipped (gradient ascent)", "the loss rises"),
@@ -79,6 +80,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
             "nan or inf in the loss"),
     "B18": ("an activation's derivative written wrong (1 - tanh(z), sigmoid' of the output)",
             "the gradient check fails on that layer only"),
+    "B19": ("learning rate too large (or far too small): not a bug in the code",
+            "the loss jumps around or rises from the first steps (too large); it falls, "
+            "but barely (too small)"),
 }
 
 
@@ -88,7 +92,7 @@ class CheckFailed(AssertionError):
     Attributes
     ----------
     bug : str or None
-        The catalogue id (``"B1"`` ... ``"B18"``), or None when the symptom matches no
+        The catalogue id (``"B1"`` ... ``"B19"``), or None when the symptom matches no
         catalogued bug.
     check : str or None
         The check that failed, e.g. ``"check_dense"``.
@@ -101,7 +105,7 @@ class CheckFailed(AssertionError):
     def __init__(self, message: str, bug: str | None = None, *, check: str | None = None,
                  kind: str = "bug"):
         if bug is not None and bug not in CATALOGUE:
-            raise ValueError(f"unknown bug id {bug!r}; the catalogue has B1..B18")
+            raise ValueError(f"unknown bug id {bug!r}; the catalogue has B1..B19")
         super().__init__(message)
         self.message = message
         self.bug = bug
@@ -128,6 +132,16 @@ def fail(message: str, bug: str | None = None, *, kind: str = "bug"):
     raise CheckFailed(message, bug, kind=kind)
 
 
+#: The notes of the check that ran last: what it found wrong in ANOTHER cell while this
+#: one passed ("this cell is right; `neuron_gradients` has bug B1: fix it first").
+NOTES: list[str] = []
+
+
+def note(message: str) -> None:
+    """Record a note for the student; the check prints it when it passes."""
+    NOTES.append(message)
+
+
 # --------------------------------------------------------------------------- registry
 
 #: check name ("check_dense") -> the check function. Filled by `@check`.
@@ -151,9 +165,15 @@ def check(graded_name: str, *, rung: str, covers: tuple[str, ...] = ()):
             # (pytest hides this one too). A student exception behind the failure keeps its
             # traceback, shown as the failure's context.
             __tracebackhide__ = True  # noqa: F841
+            NOTES.clear()
             try:
                 integrity_scan()
-                return fn(obj, *args, **kwargs)
+                result = fn(obj, *args, **kwargs)
+                notes = list(NOTES)
+                for text in notes:
+                    print(f"{name}: {text}")
+                NOTES[:] = notes
+                return result
             except CheckFailed as diagnosis:
                 diagnosis.check = diagnosis.check or name
                 # The check found a problem in your code: read the diagnosis printed below.
@@ -317,8 +337,21 @@ def call(fn, *args, what: str, seconds: float = 5.0, forbid=(), **kwargs):
             fail(f"{what} raised NotImplementedError: the exercise is not done yet. Replace "
                  "the line `raise NotImplementedError()` with your code.", kind="error")
         except Exception as exc:  # the student's bug, reported as a diagnosis
-            fail(f"{what} raised {type(exc).__name__}: {exc}", kind="error")
+            fail(f"{what} raised {type(exc).__name__}: {exc}{_explain_error(exc)}",
+                 kind="error")
     return result, [str(w.message) for w in caught]
+
+
+def _explain_error(exc: BaseException) -> str:
+    """Words for a numpy error beginners meet, appended to the raw message."""
+    text = str(exc)
+    if isinstance(exc, ValueError) and "truth value of an array" in text:
+        return (". An `if` (or `and`, `or`, `while`) on an array asks for ONE True/False "
+                "about many numbers: `if z >= 0:` works on a single number, not on an array. "
+                "Write elementwise code instead: np.where(z >= 0, a, b) picks a or b for "
+                "each element (both are computed for every element, so keep both safe), or "
+                "use a boolean mask: out[z >= 0] = ...")
+    return ""
 
 
 def as_array(value, what: str, *, shape: tuple | None = None) -> np.ndarray:

@@ -328,6 +328,12 @@ def _step_kind(ps, gs, lr):
     return "other"
 
 
+def _which(kw, kb, kind):
+    """Which parameters moved in the way `kind`: 'w', 'b' or 'w and b'."""
+    both = [p for p, k in (("w", kw), ("b", kb)) if k == kind]
+    return " and ".join(both)
+
+
 def _read_steps(obj, y, lr, forbid):
     runs = [_trained(obj, y, forbid, lr=lr, epochs=k, seed=0)[:2] for k in (1, 2, 3, 4)]
     ws = [r[0] for r in runs]
@@ -340,19 +346,32 @@ def _read_steps(obj, y, lr, forbid):
     kw, kb = _step_kind(ws, gw, lr), _step_kind(bs, gb, lr)
     head = (f"train_neuron run for 1, 2, 3 and 4 epochs (lr={lr}, seed=0): between epochs, "
             f"w moved {describe(ws[1] - ws[0])}, b moved {describe(bs[1] - bs[0])}")
+    line = {"w": "`w -= lr * dw`", "b": "`b -= lr * db`", "w and b": "`w -= lr * dw` and "
+            "`b -= lr * db`"}
+    right = {"w": " The update of w is right; only b's line is wrong.",
+             "b": " The update of b is right; only w's line is wrong.", "w and b": ""}
     if "self" in (kw, kb) or (kw == kb == "still"):
-        fail(f"{head}. Each step is -lr times the parameter itself (or nothing moves at all, "
-             "as `w -= lr * w` does from zero): the update uses the weights, not the "
+        who = _which(kw, kb, "self") or "w and b"
+        fail(f"{head}. Each step of {who} is -lr times the parameter itself (or nothing moves "
+             "at all, as `w -= lr * w` does from zero): the update uses the weights, not the "
              "gradient. The weights shrink to 0 and every output goes to 0.5. Write "
-             "`w -= lr * dw` and `b -= lr * db`.", "B12")
+             f"{line[who]}.{right['w' if who == 'b' else 'b' if who == 'w' else who]}",
+             "B12")
     if "added" in (kw, kb):
-        fail(f"{head}. A parameter moves by +1 (or +n) times its gradient: the gradient is "
-             "added into the parameter (`b += delta`) instead of into a gradient buffer, so "
-             "the step has learning rate 1 and the wrong sign; outputs drift to a constant. "
-             "Accumulate into db, then update `b -= lr * db`.", "B13")
+        who = _which(kw, kb, "added")
+        fail(f"{head}. {who} moves by +1 (or +n) times its gradient: the gradient is "
+             f"added into the parameter (`{who[0]} += delta`) instead of into a gradient "
+             "buffer, so the step has learning rate 1 and the wrong sign; outputs are pushed "
+             f"to one end. Accumulate into d{who[0]}, then update {line[who]}.", "B13")
     if "ascent" in (kw, kb):
-        fail(f"{head}. Each step is +lr times the gradient: gradient ascent, so the loss "
-             "rises. The update is `w -= lr * dw` (minus), with dw from y_hat - y.", "B15")
+        who = _which(kw, kb, "ascent")
+        other = {"w": "b", "b": "w"}.get(who)
+        fine = (f" The update of {other} is right (it moves against its gradient); only "
+                f"the line that updates {who} has the wrong sign." if other and
+                (kw if other == "w" else kb) == "descent" else "")
+        fail(f"{head}. Each step of {who} is +lr times its gradient: gradient ascent, so the "
+             f"loss rises. The update is {line[who]} (minus), with the gradient from "
+             f"y_hat - y.{fine}", "B15")
     if "accumulate" in (kw, kb):
         fail(f"{head}. Each step is the previous step plus -lr times the new gradient: the "
              "gradient buffers are never reset, so every old gradient is applied again and "
@@ -363,18 +382,53 @@ def _read_steps(obj, y, lr, forbid):
              "there is effectively no bias, so the boundary goes through the origin and AND "
              "cannot be learned. Update `b -= lr * db` with db = (y_hat - y).sum(axis=0)/n.",
              "B7")
+    return kw, kb
 
 
-@check("train_neuron", rung="01", covers=("B1", "B7", "B12", "B13", "B15", "B16", "B17"))
+#: Self-contained reference versions of the notebook's earlier cells, swapped in to judge
+#: the loop alone (see `_localise`).
+REFERENCE_SOURCES = {
+    "sigmoid": """
+def sigmoid(z):
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))
+""",
+    "neuron_forward": """
+def neuron_forward(X, w, b):
+    return np.exp(-np.logaddexp(0.0, -(X @ w + b)))
+""",
+    "bce_loss": """
+def bce_loss(y_hat, y):
+    p = np.clip(y_hat, 1e-12, 1 - 1e-12)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+""",
+    "neuron_gradients": """
+def neuron_gradients(X, y, y_hat):
+    dz = (y_hat - y) / X.shape[0]
+    return X.T @ dz, dz.sum(axis=0)
+""",
+}
+
+
+@check("train_neuron", rung="01",
+       covers=("B1", "B7", "B12", "B13", "B15", "B16", "B17", "B19"))
 def check_train_neuron(obj, *, hidden=False):
     """Check `train_neuron(X, y, lr=..., epochs=..., seed=0) -> (w, b, losses)` (notebook 01):
     w (2, 1), b (1,), one loss per epoch; learns AND and OR (accuracy 1, loss falling).
-    Short runs of 1-4 epochs reveal the update rule; longer runs test that it learns."""
+    Short runs of 1-4 epochs reveal the update rule; longer runs test that it learns. A
+    failing loop is rerun on reference components, so a bug in `neuron_gradients` (or
+    `bce_loss`, `neuron_forward`) is blamed on that cell, not on this one."""
+    from nnlab.checks._localise import run_localised
+
+    run_localised(obj, lambda: _train_neuron_probes(obj, hidden), REFERENCE_SOURCES,
+                  hidden=hidden)
+
+
+def _train_neuron_probes(obj, hidden):
     from nnlab.checks.triage import triage
 
     forbid = reference("nnlab.neuron", "train_neuron")
     first, second = ("OR", "AND") if hidden else ("AND", "OR")
-    _read_steps(obj, _GATES[first], 0.3 if hidden else 0.5, forbid)
+    kinds = _read_steps(obj, _GATES[first], 0.3 if hidden else 0.5, forbid)
     explicit = {"lr": 2.0, "epochs": 200} if hidden else {"lr": 1.0, "epochs": 300}
     for gate, kwargs in ((first, {}), (second, explicit)):
         y = _GATES[gate]
@@ -395,7 +449,10 @@ def check_train_neuron(obj, *, hidden=False):
                 f"w = {describe(w)}, b = {describe(b)}")
         story = f" The loss history reads: {diag.message}" if diag else ""
         if not finite(losses):
-            fail(f"{head}.{story} Clip y_hat before the log in the loss.", "B17")
+            fail(f"{head}.{story} Clip y_hat before the log in the loss: "
+                 "np.clip(y_hat, 1e-12, 1 - 1e-12).", "B17")
+        if kinds == ("descent", "descent") and not kwargs:
+            _rate_verdict(obj, head, story, losses, diag)
         if float(_abs(b).max()) == 0.0:
             fail(f"{head}. b is still exactly 0: the bias is never trained, so the boundary "
                  "goes through the origin and AND cannot be separated. Update b with "
@@ -412,6 +469,24 @@ def check_train_neuron(obj, *, hidden=False):
         fail(f"{head}; a single neuron reaches accuracy 1.00 on {gate} with a falling loss."
              f"{story} Check the update lines against w -= lr * dw, b -= lr * db, and that "
              f"your defaults ({_defaults(obj)}) are enough: lr=1.0, epochs=1000 are.")
+
+
+def _rate_verdict(obj, head, story, losses, diag):
+    """The update rule read right (w -= lr * dw, b -= lr * db) but the default run failed:
+    the learning rate (or the epochs) is the problem, B19, not the code."""
+    first, last = float(losses[0]), float(losses[-1])
+    defaults = _defaults(obj)
+    if not finite(losses) or last >= first or (diag is not None and diag.label in (
+            "rising", "diverging", "oscillating")):
+        fail(f"{head}.{story} The update rule itself is right (each step is -lr times the "
+             f"gradient), so the step is too big: with your defaults ({defaults}) the loss "
+             "jumps around or rises from the first steps. Lower the default learning rate "
+             "(lr=1.0 works here).", "B19")
+    fail(f"{head}.{story} The update rule itself is right (each step is -lr times the "
+         f"gradient), but with your defaults ({defaults}) the loss went from {first:.4g} to "
+         f"only {last:.4g}: the learning rate is far too small (or too few epochs) for "
+         "training to get anywhere. Raise the default lr (lr=1.0, epochs=1000 work here).",
+         "B19")
 
 
 def _defaults(obj) -> str:

@@ -19,6 +19,7 @@ class Specimen:
     bug: str | None = None  # for a mutant: the id the check must name (None: unknown bug)
     style: str = ""         # how it is written, or where it comes from ("seed 004's code")
     kwargs: dict = field(default_factory=dict)  # extra arguments for the check (part=...)
+    note: str | None = None  # a correct loop on a wrong component: words its note must hold
 
 
 ZOO: list[Specimen] = []
@@ -34,11 +35,12 @@ def mutant(check: str, bug: str | None, style: str, **kwargs):
     return register
 
 
-def correct(check: str, style: str, **kwargs):
-    """Register the decorated function or class as a correct variant that `check` must pass."""
+def correct(check: str, style: str, *, note: str | None = None, **kwargs):
+    """Register the decorated function or class as a correct variant that `check` must pass
+    (printing a note that contains `note`, when given: the other cell it blames)."""
 
     def register(obj):
-        ZOO.append(Specimen(check, obj, True, None, style, kwargs))
+        ZOO.append(Specimen(check, obj, True, None, style, kwargs, note))
         return obj
 
     return register
@@ -48,4 +50,5 @@ def load() -> list[Specimen]:
     """Import every rung's specimens (once) and return the whole zoo."""
     for rung in ("00", "01", "02", "03", "04", "05", "06"):
         importlib.import_module(f"nnlab.checks.zoo.rung{rung}")
+    importlib.import_module("nnlab.checks.zoo.corpus")
     return ZOO

@@ -545,7 +545,7 @@ def train_unclipped_loop(X, y, lr=1000.0, epochs=200, seed=0):
     return w, b, losses
 
 
-@mutant("check_train_neuron", None, "defaults far too small: 10 epochs at lr 0.01")
+@mutant("check_train_neuron", "B19", "defaults far too small: 10 epochs at lr 0.01")
 def train_too_short(X, y, lr=0.01, epochs=10, seed=0):
     return train_vec(X, y, lr=lr, epochs=epochs, seed=seed)
 
