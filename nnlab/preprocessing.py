@@ -12,11 +12,22 @@ import numpy as np
 from nnlab import _validate
 
 
+#: A column counts as constant when its std is at most this fraction of its largest |value|.
+#: np.std of a column of 0.1s is about 1e-17, not 0: the mean is rounded. Rounding noise is
+#: ~1e-16 of the values; real spread in float64 data is far above 1e-12 of them.
+CONSTANT_RTOL = 1e-12
+
+
+def constant_tolerance(X) -> np.ndarray:
+    """Per column of `X` (n, d): the std at or below which the column is constant."""
+    return CONSTANT_RTOL * np.abs(np.asarray(X, dtype=np.float64)).max(axis=0)
+
+
 class Standardizer:
     """Per-feature ``(X - mean) / std`` with mean and std taken from `fit`'s data only.
 
-    Introduced in notebook 05. `X` is (n, d) (or (n,), one feature). A feature with zero
-    spread gets std 1, so it is centred but not blown up. Attributes after `fit`:
+    Introduced in notebook 05. `X` is (n, d) (or (n,), one feature). A feature with no
+    spread (std at most 1e-12 of its largest value: rounding) gets std 1, so it is centred but not blown up. Attributes after `fit`:
     ``mean_`` and ``std_``, shape (d,) (or () for 1-D data), float64. The output keeps a
     float32 input in float32.
     """
@@ -32,7 +43,7 @@ class Standardizer:
             raise ValueError("X is empty; fit needs at least one sample")
         self.mean_ = X.mean(axis=0, dtype=np.float64)
         std = X.std(axis=0, dtype=np.float64)
-        self.std_ = np.where(std > 0, std, 1.0)
+        self.std_ = np.where(std > constant_tolerance(X), std, 1.0)
         return self
 
     def transform(self, X):

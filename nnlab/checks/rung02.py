@@ -169,11 +169,45 @@ def _wrong_rel(got, a, b):
 
 # --------------------------------------------------------------------------- gradient check
 
+#: Self-contained reference versions of the notebook's earlier cells, swapped in to judge
+#: the gradient check's loop alone (see `_localise`).
+REFERENCE_SOURCES = {
+    "numerical_gradient": """
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        fp = f()
+        x[i] = old - h
+        fm = f()
+        x[i] = old
+        grad[i] = (fp - fm) / (2 * h)
+    return grad
+""",
+    "relative_error": """
+def relative_error(a, b):
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(a) + np.abs(b))), 1e-8))
+""",
+}
+
+
 @check("gradient_check", rung="02", covers=("B5",))
 def check_gradient_check(obj, *, hidden=False):
     """Check `gradient_check(loss_fn, params, grads, h=1e-5) -> dict` (notebook 02): for each
     name in params (arrays such as w (d, 1), b (1,)), the relative error between grads[name]
-    and the centred numerical gradient of loss_fn(); params restored afterwards."""
+    and the centred numerical gradient of loss_fn(); params restored afterwards. A failing
+    loop is rerun on reference `numerical_gradient` and `relative_error`, so their bugs are
+    blamed on their own cells."""
+    from nnlab.checks._localise import run_localised
+
+    run_localised(obj, lambda: _gradient_check_probes(obj, hidden), REFERENCE_SOURCES,
+                  hidden=hidden)
+
+
+def _gradient_check_probes(obj, hidden):
     forbid = reference("nnlab.gradcheck", "gradient_check")
     rng = _rng(1202 if hidden else 202)
     n, d = (7, 2) if hidden else (5, 3)
@@ -214,6 +248,12 @@ def check_gradient_check(obj, *, hidden=False):
     wrong = {"w": grads["w"].copy(), "b": 3 * grads["b"]}
     what2 = what + ", db deliberately 3 times too large"
     got = _gc(obj, loss_fn, params, wrong, what2, forbid)
+    if got["b"] < 1e-9 and got["w"] < 1e-9:
+        fail(f"{what2} reported {got['w']:.3g} for 'w' and {got['b']:.3g} for 'b': nothing "
+             "wrong, although db is 3 times too large. Your check compares an array with "
+             "itself (the numerical gradient with a second numerical gradient, or grads with "
+             "grads), so it can never fail. Compare grads[name], the analytic gradient, with "
+             "numerical_gradient(loss_fn, params[name], h).", "B5")
     if got["b"] < 0.1 or got["w"] > 1e-5:
         fail(f"{what2} reported {got['w']:.3g} for 'w' and {got['b']:.3g} for 'b'; a wrong db "
              "must show up on 'b' (about 0.5) and only there. Compute each entry from its own "

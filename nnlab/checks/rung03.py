@@ -294,6 +294,13 @@ def _activation(cls, name, f, fprime, hidden, forbid, extra=None):
             fail(f"{what} with float32 X and dY returned {describe(g32)}, not dY * f'(X).")
         return None
     sel = (X != 0) if extra is not None else np.ones(X.shape, bool)
+    if _close(got[sel], fprime(X)[sel]):
+        fail(f"{what} returned {name.lower()}'(X) itself ({describe(got)}): the local slope "
+             "is right, but dY is never used. backward receives dY = dLoss/dOutput, the "
+             "gradient that arrived from the layers above, and the chain rule multiplies "
+             f"it by the local slope: dLoss/dX = dLoss/dOutput * dOutput/dX, so "
+             f"dX = dY * {name.lower()}'(X), elementwise. Without dY every layer below "
+             "learns as if the loss were the sum of this layer's outputs.")
     if _close(got[sel], -exp[sel]):
         fail(f"{what} returned minus the gradient ({describe(got)}): training would climb "
              "the loss. Remove the extra minus sign in backward.", "B15")

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import numpy
 
 from nnlab.checks._core import as_array, call, check, describe, fail, finite, reference
+from nnlab.checks._student import signature_defaults
 
 # numpy as it was at import: a student who replaces np.abs later changes no verdict.
 np = SimpleNamespace(**vars(numpy))
@@ -63,9 +64,10 @@ def _predict(net, what):
     return out.reshape(-1)
 
 
-def _run(train_xor, hidden, seed, forbid):
-    what = f"train_xor(hidden={hidden}, seed={seed})"
-    res, _ = call(train_xor, hidden, seed, what=what, seconds=5, forbid=forbid)
+def _run(train_xor, hidden, seed, forbid, **kwargs):
+    shown = "".join(f", {k}={v:g}" for k, v in kwargs.items())
+    what = f"train_xor(hidden={hidden}, seed={seed}{shown})"
+    res, _ = call(train_xor, hidden, seed, what=what, seconds=5, forbid=forbid, **kwargs)
     if not isinstance(res, (tuple, list)) or len(res) != 2:
         fail(f"{what} returned {type(res).__name__}; it must return (net, losses).")
     net, losses = res
@@ -110,7 +112,7 @@ def _structure(what, net, losses, hidden):
              "each Dense a bias b (h,) and update it with db.", "B7")
 
 
-@check("train_xor", rung="04", covers=("B4", "B6", "B7", "B12", "B15"))
+@check("train_xor", rung="04", covers=("B4", "B6", "B7", "B12", "B15", "B19"))
 def check_train_xor(train_xor, *, hidden=False):
     """Check `train_xor(hidden, seed, lr=..., epochs=...) -> (net, losses)` (notebook 04).
 
@@ -127,15 +129,43 @@ def check_train_xor(train_xor, *, hidden=False):
         return
     what, net, losses, out = failed[0]
     first, last = float(losses[0]), float(losses[-1])
+    seed = int(what.split("seed=")[1].rstrip(")"))
+    rate = _default_lr(train_xor)
+    climbed = not finite(losses) or (last > first + 0.05
+                                     and float(losses[len(losses) // 2]) > first)
+    if climbed and rate is not None:
+        # Divergence is not ascent: a step 10 or 100 times smaller tells them apart.
+        for smaller in (rate / 10, rate / 100):
+            _, _, small, _ = _run(train_xor, h, seed, forbid, lr=smaller)
+            if finite(small) and float(small[-1]) < float(small[0]) - 0.01:
+                fail(f"{what}: the loss went from {first:.3g} to {last:.3g} with your default "
+                     f"lr={rate:g}, but with lr={smaller:g} it falls ({float(small[0]):.3g} "
+                     f"to {float(small[-1]):.3g}). The code is right; the learning rate is "
+                     "too large, so every step overshoots the minimum. Lower the default "
+                     "(notebook 04's table: lr=2.0 works for this net).", "B19")
     if not finite(losses):
         fail(f"{what}: the loss became nan or inf (first {first:.3g}). The learning rate is "
              "too large, or the loss takes log(0): clip the predictions away from 0 and 1.")
-    if last > first + 0.05 and float(losses[len(losses) // 2]) > first:
-        fail(f"{what}: the loss rose from {first:.3g} to {last:.3g}. The update moves "
-             "uphill: the gradient's sign is flipped somewhere (W += lr * dW, or "
+    if climbed:
+        fail(f"{what}: the loss rose from {first:.3g} to {last:.3g}, and it rises with a "
+             "step 10 and 100 times smaller too, so it is not the step size: the update moves "
+             "uphill. The gradient's sign is flipped somewhere (W += lr * dW, or "
              "dZ = y - y_hat). Use W -= lr * dW with dZ = y_hat - y.", "B15")
+    if rate is not None and last > first - 0.25 * abs(first) and rate < 2.0:
+        _, _, big, big_out = _run(train_xor, h, seed, forbid, lr=2.0)
+        if ((big_out > 0.5) == (_Y > 0.5)).all():
+            fail(f"{what}: with your default lr={rate:g} the loss barely fell ({first:.3g} "
+                 f"to {last:.3g}) and XOR is not learned, but the same code with lr=2 learns "
+                 "it. The code is right; the learning rate is far too small for the number "
+                 "of epochs. Raise the default (notebook 04's table: lr=2.0).", "B19")
     solved = len(runs) - len(failed)
     fail(f"train_xor solved XOR for {solved} of {len(runs)} seeds with your defaults (need "
          f"{need}). For {what.split(': ')[0]} the loss went from {first:.3g} to {last:.3g} and "
          f"the outputs are {describe(out)}. If the loss barely fell, train longer or raise "
          "lr; if outputs sit near 0.5, check the backward pass with a gradient check.")
+
+
+def _default_lr(train_xor):
+    """The student's default learning rate, or None when it cannot be read."""
+    value = (signature_defaults(train_xor) or {}).get("lr")
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None

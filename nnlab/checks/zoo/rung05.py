@@ -12,12 +12,12 @@ from nnlab.checks.zoo import correct, mutant
 # --------------------------------------------------------------------------- Standardizer
 
 
-@correct("check_standardizer", "vectorised, population std, zero std replaced by 1")
+@correct("check_standardizer", "vectorised, population std, a (relatively) zero std -> 1")
 class StandardizerVec:
     def fit(self, X):
         self.mean = X.mean(axis=0)
         std = X.std(axis=0)
-        self.std = np.where(std == 0, 1.0, std)
+        self.std = np.where(std <= 1e-10 * np.abs(X).max(axis=0), 1.0, std)
         return self
 
     def transform(self, X):
@@ -38,7 +38,11 @@ class StandardizerLoop:
     def fit(self, data):
         cols = data.shape[1]
         self.mu = np.array([data[:, j].mean() for j in range(cols)])
-        self.sigma = np.array([data[:, j].std(ddof=1) or 1.0 for j in range(cols)])
+        self.sigma = np.ones(cols)
+        for j in range(cols):
+            s = data[:, j].std(ddof=1)
+            if s > 1e-9 * abs(data[:, j]).max():
+                self.sigma[j] = s
         return self
 
     def transform(self, data):
