@@ -137,6 +137,18 @@ def check_relative_error(obj, *, hidden=False):
         fail(f"relative_error(a, b) with two arrays of zeros returned {got}: 0/0. The floor "
              "in max(|a| + |b|, 1e-8) is there for exactly this case (a gradient that is 0 "
              "for every weight): divide by np.maximum(np.abs(a) + np.abs(b), 1e-8).")
+    # Entries of opposite sign: a denominator |a + b| cancels there.
+    a = _array([[1.0, -2.0], [0.5, 0.3]])
+    b = _array([[-1.1, 2.1], [0.4, 0.35]])
+    got = _rel(obj, a, b.copy(), forbid, "entries of opposite sign")
+    if not _matches(got, a, b, rtol=1e-9):
+        if finite(_array(got)) and got > 1.0:
+            fail(f"relative_error(a, b) with entries of opposite sign (a = {describe(a)}, "
+                 f"b = {describe(b)}) returned {got:.4g}, above 1, which |a - b| / (|a| + |b|) "
+                 "never is: your denominator is |a + b|, which cancels to 0 when a and b "
+                 "have opposite signs (a gradient whose sign is flipped!). Use "
+                 "np.abs(a) + np.abs(b).")
+        _wrong_rel(got, a, b)
     got = _rel(obj, 1.0, 1.5, forbid, "the plain numbers 1.0 and 1.5")
     if not close(got, 0.2, rtol=1e-12):
         fail(f"relative_error(1.0, 1.5) returned {got}; |1 - 1.5| / (1 + 1.5) = 0.2. It must "

@@ -268,3 +268,37 @@ def check_sgd_step(sgd_step, *, hidden=False):
                  "lr once.")
         fail(f"{what} moved params[{key!r}] to {describe(got)}, which is not "
              "params - lr * grads. Use params[k] -= lr * grads[k] for every key.")
+    # Last: the update is right; now the errors the notebook asks for.
+    _promised_errors(sgd_step, *_params(hidden), forbid)
+
+
+def _promised_errors(sgd_step, params, grads, lr, forbid):
+    """Notebook 05 asks for a ValueError naming the key when grads lacks a key of params or
+    has another shape there (one that would broadcast silently, here)."""
+    first = next(iter(params))
+    short = {k: g.copy() for k, g in grads.items() if k != first}
+    shape = {k: g.copy() for k, g in grads.items()}
+    shape[first] = grads[first][..., :1].copy()   # (a, 1): broadcasts into (a, b) silently
+    for broken, how in ((short, f"grads without the key {first!r}"),
+                        (shape, f"grads[{first!r}] of shape {shape[first].shape} for "
+                                f"params[{first!r}] of shape {params[first].shape}")):
+        what = f"sgd_step(params, grads, lr={lr}) with {how}"
+        try:
+            call(sgd_step, {k: v.copy() for k, v in params.items()}, broken, lr, what=what,
+                 seconds=2, forbid=forbid)
+        except CheckFailed as exc:
+            if exc.kind != "error" or "NotImplementedError" in exc.message:
+                raise
+            raised = type(exc.__context__).__name__ if exc.__context__ else "an error"
+            if isinstance(exc.__context__, ValueError):
+                continue
+            fail(f"{what} raised {raised}, not ValueError. Notebook 05 asks for a "
+                 "ValueError that names the key, so the caller learns which parameter is "
+                 f"wrong: raise ValueError(f\"grads has no entry {{name!r}}\") (and one for a "
+                 "shape that differs).")
+        else:
+            fail(f"{what} returned without an error. Notebook 05 asks for a ValueError that "
+                 "names the key when grads lacks a key of params or has a different shape "
+                 "there; a shape that broadcasts would silently update with the wrong numbers. "
+                 "Check before updating: if name not in grads or grads[name].shape != "
+                 "p.shape: raise ValueError(...).")

@@ -204,8 +204,28 @@ def check_softmax_cross_entropy(softmax_cross_entropy, *, hidden=False):
         fail(f"{w} gave loss {loss:.4g}: the probability of the true class underflows to 0 "
              "and log(0) = -inf. Use log-softmax: logp = Z - max - log(sum(exp(Z - max))), "
              "or clip: np.log(np.clip(P, 1e-12, 1)).", "B17")
+    want = float(_ce(Zf, yf)[0])
+    if not _close(np.array(loss), np.array(want), 1e-6):
+        fail(f"{w} gave loss {loss:.4g}; the mean cross-entropy is {want:.4g}: the true class "
+             "has log-probability -1600, but your loss caps it (np.log(np.clip(P, 1e-12, 1)) "
+             "or np.log(P + 1e-12) can never go below log(1e-12) = -27.6), so a confidently "
+             "wrong network reports a small loss. Compute the log-probabilities directly: "
+             "logp = Z - max - log(sum(exp(Z - max))), then -mean(logp[range(n), y]).", "B17")
     if not _close(dZ, _ce(Zf, yf)[1], 1e-6):
         fail(f"{w} gave dZ {describe(dZ)}, not (softmax(Z) - onehot(y)) / n.")
+    # float32 logits stay float32: the network of notebook 06 trains in float32.
+    Z32 = Z.astype(np.float32)
+    w = "softmax_cross_entropy(Z, y) with float32 Z"
+    out, _ = call(softmax_cross_entropy, Z32.copy(), y.copy(), what=w, seconds=2,
+                  forbid=forbid)
+    dtype = getattr(out[1], "dtype", None) if isinstance(out, tuple) and len(out) == 2 \
+        else None
+    if dtype != np.float32:
+        fail(f"{w} returned dZ of dtype {dtype}; float32 logits must give a float32 dZ, or "
+             "every layer below silently computes in float64 (twice the memory, half the "
+             "speed). A float64 array sneaks in through np.zeros((n, k)) for the one-hot: "
+             "use np.zeros_like(Z), or subtract 1 in place: dZ = P.copy(); "
+             "dZ[np.arange(n), y] -= 1.")
 
 
 # --------------------------------------------------------------------------- minibatches
@@ -283,6 +303,18 @@ def check_iterate_minibatches(iterate_minibatches, *, hidden=False):
         fail(f"{what} returned the samples in their original order: no shuffling. Draw a "
              "permutation from the seed each epoch: rng = np.random.default_rng(seed); "
              "idx = rng.permutation(n).")
+    # A size that batch_size divides: no empty (or missing) batch at the end.
+    m = 3 * bs
+    y_m = np.arange(m)
+    what_m, _, ys_m = _epoch(iterate_minibatches, y_m[:, None] * 1.0 + np.arange(d) / 10,
+                             y_m, bs, seeds[0], forbid)
+    sizes_m = [len(b) for b in ys_m]
+    if sizes_m != [bs] * 3:
+        empty = " an empty batch at the end" if 0 in sizes_m else ""
+        fail(f"{what_m} gave batches of sizes {sizes_m}; expected {[bs] * 3}:{empty} when n "
+             f"is a multiple of batch_size. range(n // batch_size + 1) makes one batch too "
+             "many there; loop over the starts instead: for start in range(0, n, "
+             "batch_size), which gives a smaller last batch only when one is left over.")
     again = np.concatenate(_epoch(iterate_minibatches, X, y, bs, seeds[0], forbid)[2])
     if not _same(again, order):
         fail(f"{what} called twice with the same seed gave two different orders: the seed "

@@ -152,14 +152,23 @@ class StandardizerSilentBeforeFit(StandardizerVec):
 # --------------------------------------------------------------------------- sgd_step
 
 
+def _same_keys_and_shapes(params, grads):
+    """The ValueError notebook 05 asks for, naming the key."""
+    for key, p in params.items():
+        if key not in grads or np.shape(grads[key]) != np.shape(p):
+            raise ValueError(f"grads[{key!r}] is missing or has another shape than params")
+
+
 @correct("check_sgd_step", "loop over keys, -=")
 def sgd_step_loop(params, grads, lr):
+    _same_keys_and_shapes(params, grads)
     for key in params:
         params[key] -= lr * grads[key]
 
 
 @correct("check_sgd_step", "np.subtract with out=, over zipped items")
 def sgd_step_out(params, grads, lr):
+    _same_keys_and_shapes(params, grads)
     for (_name, p), g in zip(params.items(), (grads[k] for k in params), strict=True):
         np.subtract(p, lr * g, out=p)
     return params
@@ -167,6 +176,7 @@ def sgd_step_out(params, grads, lr):
 
 @correct("check_sgd_step", "slice assignment p[...] = p - lr * g")
 def sgd_step_slice(params, grads, lr):
+    _same_keys_and_shapes(params, grads)
     for name, g in grads.items():
         p = params[name]
         p[...] = p - lr * g

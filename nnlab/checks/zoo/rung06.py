@@ -85,7 +85,8 @@ def sce_logsoftmax(Z, y):
     return -logp[np.arange(n), y].mean(), dZ / n
 
 
-@correct("check_softmax_cross_entropy", "per-sample loop, clipped log, np.eye one-hot")
+@mutant("check_softmax_cross_entropy", "B17",
+        "per-sample loop, clipped log: the loss capped at 27.6 per sample")
 def sce_loop(Z, y):
     n, k = Z.shape
     loss, dZ = 0.0, np.zeros_like(Z, dtype=float)
