@@ -11,7 +11,6 @@ import numpy as np
 
 from nnlab import _validate
 
-
 #: A column counts as constant when its std is at most this fraction of its largest |value|.
 #: np.std of a column of 0.1s is about 1e-17, not 0: the mean is rounded. Rounding noise is
 #: ~1e-16 of the values; real spread in float64 data is far above 1e-12 of them.
@@ -27,7 +26,8 @@ class Standardizer:
     """Per-feature ``(X - mean) / std`` with mean and std taken from `fit`'s data only.
 
     Introduced in notebook 05. `X` is (n, d) (or (n,), one feature). A feature with no
-    spread (std at most 1e-12 of its largest value: rounding) gets std 1, so it is centred but not blown up. Attributes after `fit`:
+    spread (std at most 1e-12 of its largest |value|: rounding) gets std 1, so it is
+    centred but not blown up. Attributes after `fit`:
     ``mean_`` and ``std_``, shape (d,) (or () for 1-D data), float64. The output keeps a
     float32 input in float32.
     """

@@ -62,12 +62,15 @@ def test_selftest_cli_exits_0_and_its_tables_match_the_zoo():
 
     rows = _rows(full_run.stdout, "check")
     assert list(rows) == list(REGISTRY)
-    for name, (rung, mutants, named, passed, cpu, _wall) in rows.items():
+    for name, (rung, specimens, mutants, caught, named, alarms, passed, cpu,
+               _wall) in rows.items():
         mine = [s for s in ZOO if s.check == name]
         n_mut = sum(not s.correct for s in mine)
         n_ok = sum(s.correct for s in mine)
         assert rung == REGISTRY[name].rung
-        assert (int(mutants), int(named), passed) == (n_mut, n_mut, f"{n_ok}/{n_ok}"), name
+        assert int(specimens) == len(mine), name
+        assert (int(mutants), int(caught), int(named), int(alarms), passed) == (
+            n_mut, n_mut, n_mut, 0, f"{n_ok}/{n_ok}"), name
         assert float(cpu) < 1.0, f"{name}: visible check took {cpu} s of CPU"
     total_ok = sum(s.correct for s in ZOO)
     total_mut = len(ZOO) - total_ok
@@ -130,7 +133,9 @@ def test_planted_offenders_make_the_cli_fail_naming_them(tmp_path):
     rows = _rows(text, "check")
     n_mut = sum(s.check == "check_relu" and not s.correct for s in ZOO)
     n_ok = sum(s.check == "check_relu" and s.correct for s in ZOO)
-    assert rows["check_relu"][1:4] == [str(n_mut + 2), str(n_mut), f"{n_ok}/{n_ok + 1}"]
+    # specimens, mutants, caught, named right, false alarms, correct passed
+    assert rows["check_relu"][1:7] == [str(n_mut + n_ok + 3), str(n_mut + 2), str(n_mut + 1),
+                                       str(n_mut), "1", f"{n_ok}/{n_ok + 1}"]
 
 
 def test_cli_rejects_bad_arguments(tmp_path, capsys):
@@ -174,7 +179,9 @@ def test_report_counts_and_names_offenders_in_process():
     lines, bad = report(specimens, runs, ["check_relu"])
     text = "\n".join(lines)
     assert re.search(r"^B15 +\| +2 \| +2 \| +1$", text, re.M)
-    assert re.search(r"^check_relu +\| +03 \| +2 \| +1 \| +1/1 ", text, re.M)
+    # specimens, mutants, caught, named right, false alarms, correct passed
+    assert re.search(r"^check_relu +\| +03 \| +3 \| +2 \| +2 \| +1 \| +0 \| +1/1 ", text,
+                     re.M)
     assert sum("was named B8" in line for line in bad) == 2
     assert sum("no check named 'check_nope'" in line for line in bad) == 2
     assert any(line.startswith("coverage: check_relu: 1 correct variant") for line in bad)
@@ -203,12 +210,21 @@ def test_pool_gives_the_same_verdicts_as_serial():
 PAIRS = [(name, bug) for name, fn in REGISTRY.items() for bug in fn.covers]
 
 
+def _source(obj) -> str:
+    """A specimen's code: for a cell of the corpus, the whole notebook it runs in (a loop
+    on a wrong component differs from the same loop on right ones only there)."""
+    module = inspect.getmodule(obj)
+    if module is not None and module.__name__.startswith("nnlab_corpus_cell_"):
+        return inspect.getsource(module)
+    return inspect.getsource(obj)
+
+
 @pytest.mark.parametrize("name,bug", PAIRS, ids=[f"{n}-{b}" for n, b in PAIRS])
 def test_two_mutants_in_different_styles_per_covered_bug(name, bug):
     mutants = [s for s in ZOO if s.check == name and not s.correct and s.bug == bug]
     assert len(mutants) >= 2, f"{name} covers {bug} but the zoo has {len(mutants)} mutant(s)"
     assert len({s.style for s in mutants}) == len(mutants), "each mutant says its own style"
-    sources = {inspect.getsource(s.obj) for s in mutants}
+    sources = {_source(s.obj) for s in mutants}
     assert len(sources) == len(mutants), "two mutants with the same code"
 
 
@@ -216,7 +232,9 @@ def test_two_mutants_in_different_styles_per_covered_bug(name, bug):
 def test_two_different_correct_variants_per_check(name):
     ok = [s for s in ZOO if s.check == name and s.correct]
     assert len(ok) >= 2, f"{name} has {len(ok)} correct variant(s) in the zoo"
-    assert len({inspect.getsource(s.obj) for s in ok}) == len(ok)
+    # the same class may be registered once per part of its check
+    assert len({(_source(s.obj), repr(s.kwargs)) for s in ok}) == len(ok)
+    assert len({_source(s.obj) for s in ok}) >= 2
     assert len({s.style for s in ok}) == len(ok)
 
 

@@ -21,8 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnlab.checks import CATALOGUE, REGISTRY, CheckFailed
-from nnlab.checks import _core
+from nnlab.checks import CATALOGUE, REGISTRY, CheckFailed, _core
 from nnlab.checks import zoo as _zoo
 
 BUG_IDS = tuple(CATALOGUE)

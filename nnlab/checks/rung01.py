@@ -452,7 +452,7 @@ def _train_neuron_probes(obj, hidden):
             fail(f"{head}.{story} Clip y_hat before the log in the loss: "
                  "np.clip(y_hat, 1e-12, 1 - 1e-12).", "B17")
         if kinds == ("descent", "descent") and not kwargs:
-            _rate_verdict(obj, head, story, losses, diag)
+            _rate_verdict(obj, head, losses, diag)
         if float(_abs(b).max()) == 0.0:
             fail(f"{head}. b is still exactly 0: the bias is never trained, so the boundary "
                  "goes through the origin and AND cannot be separated. Update b with "
@@ -471,18 +471,18 @@ def _train_neuron_probes(obj, hidden):
              f"your defaults ({_defaults(obj)}) are enough: lr=1.0, epochs=1000 are.")
 
 
-def _rate_verdict(obj, head, story, losses, diag):
+def _rate_verdict(obj, head, losses, diag):
     """The update rule read right (w -= lr * dw, b -= lr * db) but the default run failed:
     the learning rate (or the epochs) is the problem, B19, not the code."""
     first, last = float(losses[0]), float(losses[-1])
     defaults = _defaults(obj)
     if not finite(losses) or last >= first or (diag is not None and diag.label in (
             "rising", "diverging", "oscillating")):
-        fail(f"{head}.{story} The update rule itself is right (each step is -lr times the "
+        fail(f"{head}. The update rule itself is right (each step is -lr times the "
              f"gradient), so the step is too big: with your defaults ({defaults}) the loss "
              "jumps around or rises from the first steps. Lower the default learning rate "
              "(lr=1.0 works here).", "B19")
-    fail(f"{head}.{story} The update rule itself is right (each step is -lr times the "
+    fail(f"{head}. The update rule itself is right (each step is -lr times the "
          f"gradient), but with your defaults ({defaults}) the loss went from {first:.4g} to "
          f"only {last:.4g}: the learning rate is far too small (or too few epochs) for "
          "training to get anywhere. Raise the default lr (lr=1.0, epochs=1000 work here).",

@@ -10,6 +10,10 @@ words the check must print while it passes the loop), never on the loop.
 
 from __future__ import annotations
 
+import linecache
+import sys
+import types
+
 import numpy as np
 from scipy import special
 
@@ -17,15 +21,33 @@ from nnlab.checks.zoo import correct, mutant
 
 
 def cell(source: str, name: str, **names):
-    """The object `name` after running `source` as notebook cells in a fresh namespace."""
-    space = {"np": np, "expit": special.expit, **names}
-    exec(source, space)  # noqa: S102 - the corpus's own source
-    return space[name]
+    """The object `name` after running `source` as notebook cells in a fresh namespace.
+
+    Like a notebook, the cells get a module of their own (its source registered with
+    linecache, as IPython does), so `inspect.getsource` works on what they define.
+    """
+    _count[0] += 1
+    module = types.ModuleType(f"nnlab_corpus_cell_{_count[0]}")
+    module.__file__ = f"<nnlab-corpus-cell-{_count[0]}>"
+    linecache.cache[module.__file__] = (len(source), None, source.splitlines(True),
+                                        module.__file__)
+    sys.modules[module.__name__] = module
+    module.__dict__.update({"np": np, "expit": special.expit, **names})
+    exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102
+    return module.__dict__[name]
+
+
+_count = [0]
 
 
 # --------------------------------------------------------------------------- notebook 00
 
-correct("check_sigmoid", "scipy.special.expit")(special.expit)
+correct("check_sigmoid", "expit wrapped, as a notebook imports it")(cell("""
+from scipy.special import expit as logistic
+
+def sigmoid(z):
+    return logistic(z)
+""", "sigmoid"))
 correct("check_sigmoid", "tanh identity, keeps dtype")(cell("""
 def sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))

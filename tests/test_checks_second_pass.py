@@ -1,0 +1,166 @@
+"""The checks' second pass (issue 10): a right cell is never blamed for an earlier cell's
+bug, a bad learning rate is B19 and not a bug in the code, and the contract's corners are
+probed. Independent oracles where the dependencies give one (scipy, scikit-learn)."""
+
+import numpy as np
+import pytest
+from scipy import special
+from sklearn.preprocessing import StandardScaler
+
+from nnlab.checks import (
+    CATALOGUE,
+    CheckFailed,
+    _core,
+    check_gradient_check,
+    check_softmax_cross_entropy,
+    check_standardizer,
+    check_train_neuron,
+    check_train_xor,
+)
+from nnlab.checks.zoo import corpus, load
+from nnlab.gradcheck import network_gradient_report
+from nnlab.layers import Dense, Tanh
+from nnlab.losses import softmax_cross_entropy
+from nnlab.network import Sequential
+from nnlab.preprocessing import Standardizer
+
+
+def test_catalogue_has_course_md_words_for_b13_and_b19():
+    assert "printed cost settles near 0.5" in CATALOGUE["B13"][1]
+    assert "pushed to one end" in CATALOGUE["B13"][1]
+    assert CATALOGUE["B19"][0].startswith("learning rate too large")
+    assert "not a bug in the code" in CATALOGUE["B19"][0]
+    CheckFailed("x", "B19")  # a valid id
+
+
+# --------------------------------------------------------------------------- localisation
+
+def test_right_loop_on_a_per_sample_db_passes_and_names_that_cell(capsys):
+    train = corpus.cell(corpus._NEURON + corpus._GRADS_PER_SAMPLE_DB + corpus._TRAIN,
+                        "train_neuron")
+    mine = train.__globals__["neuron_gradients"]
+    check_train_neuron(train)
+    out = capsys.readouterr().out
+    assert "this cell is right; `neuron_gradients` has bug B1: fix it first" in out
+    # the student's function is back in the namespace after the check swapped it out
+    assert train.__globals__["neuron_gradients"] is mine
+
+
+def test_wrong_loop_on_a_wrong_component_is_named_by_its_own_bug():
+    train = corpus.cell(corpus._NEURON + corpus._GRADS_PER_SAMPLE_DB
+                        + corpus._TRAIN.replace("w = w - lr * dw", "w = w - lr * w"),
+                        "train_neuron")
+    with pytest.raises(CheckFailed) as info:
+        check_train_neuron(train)
+    assert info.value.bug == "B12" and "w -= lr * dw" in info.value.message
+
+
+def test_bias_only_sign_flip_points_at_the_bias_line():
+    train = corpus.cell(corpus._NEURON + corpus._TRAIN.replace("b = b - lr * db",
+                                                               "b = b + lr * db"),
+                        "train_neuron")
+    with pytest.raises(CheckFailed) as info:
+        check_train_neuron(train)
+    msg = info.value.message
+    assert info.value.bug == "B15"
+    assert "`b -= lr * db`" in msg and "The update of w is right" in msg
+
+
+def test_gradient_check_on_a_row_only_numerical_gradient_blames_that_cell(capsys):
+    gc = corpus.cell(corpus._GC + corpus._NUMGRAD_ROWS + corpus._GRADCHECK, "gradient_check")
+    check_gradient_check(gc)
+    assert "`numerical_gradient` has bug" in capsys.readouterr().out or \
+        "`numerical_gradient` is wrong" in " ".join(_core.NOTES)
+
+
+# --------------------------------------------------------------------------- B19
+
+@pytest.mark.parametrize("lr", ["60.0", "0.01"])
+def test_train_xor_names_a_bad_default_rate_b19(lr):
+    train = corpus.cell(corpus._XOR.replace("lr=2.0", f"lr={lr}"), "train_xor")
+    with pytest.raises(CheckFailed) as info:
+        check_train_xor(train)
+    assert info.value.bug == "B19", info.value
+
+
+def test_train_xor_ascent_is_still_b15_after_smaller_steps():
+    train = corpus.cell(corpus._XOR.replace(
+        "sgd_step(net.params(), net.grads(), lr)",
+        "for k, p in net.params().items():\n            p += lr * net.grads()[k]"),
+        "train_xor")
+    with pytest.raises(CheckFailed) as info:
+        check_train_xor(train)
+    assert info.value.bug == "B15" and "100 times smaller" in info.value.message
+
+
+# --------------------------------------------------------------------------- Standardizer
+
+def test_reference_standardizer_maps_a_rounded_constant_column_to_zero_like_sklearn():
+    rng = np.random.default_rng(0)
+    X = rng.normal(3.0, 2.0, size=(30, 3))
+    X[:, 1] = 0.1
+    assert X[:, 1].std() > 0  # the trap: rounding makes it nonzero
+    ours = Standardizer().fit_transform(X)
+    theirs = StandardScaler().fit_transform(X)
+    np.testing.assert_allclose(ours, theirs, atol=1e-12)
+    assert np.abs(ours[:, 1]).max() < 1e-12
+
+
+def test_missing_return_self_costs_one_part_and_does_not_hide_b2():
+    no_return = corpus._STD.replace("        return self\n", "")
+    cls = corpus.cell(no_return, "Standardizer")
+    for part in ("new_data", "round_trip", "edge_cases"):
+        check_standardizer(cls, part=part)
+    with pytest.raises(CheckFailed, match="return self"):
+        check_standardizer(cls, part="fit")
+    refits = corpus.cell(no_return.replace("return (X - self.mu) / self.sigma",
+                                           "return (X - X.mean(axis=0)) / X.std(axis=0)"),
+                         "Standardizer")
+    with pytest.raises(CheckFailed) as info:
+        check_standardizer(refits)
+    assert info.value.bug == "B2"
+
+
+# --------------------------------------------------------------------------- notebook 06
+
+def test_clipped_log_loss_is_b17_at_a_huge_logit_gap_and_scipy_passes():
+    right = corpus.cell("""
+def softmax_cross_entropy(Z, y):
+    n = len(y)
+    logp = special.log_softmax(Z, axis=1)
+    P = special.softmax(Z, axis=1)
+    P[np.arange(n), y] -= 1
+    return float(-logp[np.arange(n), y].mean()), P / n
+""", "softmax_cross_entropy", special=special)
+    check_softmax_cross_entropy(right)
+    clipped = [s.obj for s in load() if "log(clip(P, 1e-12))" in s.style][0]
+    with pytest.raises(CheckFailed) as info:
+        check_softmax_cross_entropy(clipped)
+    assert info.value.bug == "B17" and "27.6" in info.value.message
+
+
+# --------------------------------------------------------------------------- gradcheck report
+
+X = np.random.default_rng(3).normal(size=(5, 4))
+Y = np.array([0, 1, 2, 1, 0])
+
+
+def test_report_does_not_flag_rounding_just_above_the_threshold():
+    net = Sequential(Dense(4, 6, 1), Tanh(), Dense(6, 3, 2))
+    strict = network_gradient_report(net, softmax_cross_entropy, X, Y, threshold=1e-13)
+    above = [e for e in strict if e.error >= 1e-13]
+    assert above, "the probe must put some error above the tiny threshold"
+    assert strict.passed
+    assert all("not a bug" in e.diagnosis for e in above)
+
+
+def test_report_on_a_summed_loss_says_the_loss_sums():
+    def summed(Z, y):
+        loss, dZ = softmax_cross_entropy(Z, y)
+        return loss * len(y), dZ   # the loss sums, the gradient averages
+
+    report = network_gradient_report(Sequential(Dense(4, 6, 1), Tanh(), Dense(6, 3, 2)),
+                                     summed, X, Y)
+    assert not report.passed
+    assert all("loss SUMS over the batch" in e.diagnosis and "B5" in e.diagnosis
+               for e in report)
