@@ -351,6 +351,11 @@ def _explain_error(exc: BaseException) -> str:
                 "Write elementwise code instead: np.where(z >= 0, a, b) picks a or b for "
                 "each element (both are computed for every element, so keep both safe), or "
                 "use a boolean mask: out[z >= 0] = ...")
+    if isinstance(exc, ValueError) and "could not be broadcast" in text:
+        return (". The shapes do not line up. A statistic taken along an axis "
+                "(Z.max(axis=1), X.mean(axis=0)) loses that axis; keep it with keepdims=True "
+                "when you combine it with the rows again. Samples are rows (axis 0), features "
+                "or classes are columns (axis 1): check which axis each step reduces.")
     return ""
 
 

@@ -549,3 +549,435 @@ def softmax_cross_entropy(Z, y):
         dZ[i, y[i]] -= 1
     return loss / n, dZ / n
 """, "softmax_cross_entropy"))
+
+
+# =========================================================================== second batch
+# More of the same hand: the slips a forum thread shows most, and right code in odd shapes.
+
+# ---- notebook 00
+correct("check_sigmoid", "naive formula with the overflow silenced by np.errstate")(cell("""
+def sigmoid(z):
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+""", "sigmoid"))
+correct("check_sigmoid", "np.where on exp(-|z|) written out in both branches")(cell("""
+def sigmoid(z):
+    a = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + a), a / (1 + a))
+""", "sigmoid"))
+mutant("check_sigmoid", "B17", "exp(z) / (1 + exp(z)): overflows the other way")(cell("""
+def sigmoid(z):
+    return np.exp(z) / (1 + np.exp(z))
+""", "sigmoid"))
+mutant("check_sigmoid", None, "np.vectorize of a math formula: float32 comes back float64")(
+    cell("""
+import math
+
+def _one(t):
+    if t >= 0:
+        return 1 / (1 + math.exp(-t))
+    return math.exp(t) / (1 + math.exp(t))
+
+sigmoid = np.vectorize(_one)
+""", "sigmoid"))
+mutant("check_sigmoid", None, "in place: z *= -1 changes the caller's array")(cell("""
+def sigmoid(z):
+    z *= -1
+    e = np.exp(-np.abs(z))
+    return np.where(z <= 0, 1, e) / (1 + e)
+""", "sigmoid"))
+correct("check_sigmoid_derivative", "s - s**2 on expit")(cell("""
+def sigmoid_derivative(z):
+    s = expit(z)
+    return s - s ** 2
+""", "sigmoid_derivative"))
+mutant("check_sigmoid_derivative", "B17", "exp(-z) / (1 + exp(-z))**2")(cell("""
+def sigmoid_derivative(z):
+    return np.exp(-z) / (1 + np.exp(-z)) ** 2
+""", "sigmoid_derivative"))
+mutant("check_sigmoid_derivative", "B18", "z * (1 - z): the output's formula on the input")(
+    cell("""
+def sigmoid_derivative(z):
+    return z * (1 - z)
+""", "sigmoid_derivative"))
+
+# ---- notebook 01
+correct("check_neuron_forward", "b reshaped to a column, X.dot(w)")(cell("""
+def neuron_forward(X, w, b):
+    return expit(X.dot(w) + b.reshape(-1, 1))
+""", "neuron_forward"))
+correct("check_neuron_forward", "elementwise product summed with keepdims")(cell("""
+def neuron_forward(X, w, b):
+    return expit((X * w.T).sum(axis=1, keepdims=True) + b)
+""", "neuron_forward"))
+mutant("check_neuron_forward", None, "keepdims forgotten: (n,) instead of (n, 1)")(cell("""
+def neuron_forward(X, w, b):
+    return expit((X * w.T).sum(axis=1) + b)
+""", "neuron_forward"))
+mutant("check_neuron_forward", "B14", "w.T @ X.T: samples in columns")(cell("""
+def neuron_forward(X, w, b):
+    return expit(w.T @ X.T + b)
+""", "neuron_forward"))
+mutant("check_neuron_forward", "B7", "the bias forgotten")(cell("""
+def neuron_forward(X, w, b):
+    return expit(X @ w)
+""", "neuron_forward"))
+
+correct("check_bce_loss", "scikit-learn's log_loss")(cell("""
+from sklearn.metrics import log_loss
+
+def bce_loss(y_hat, y):
+    return float(log_loss(y.ravel(), y_hat.ravel(), labels=[0, 1]))
+""", "bce_loss"))
+mutant("check_bce_loss", "B5", "summed over the samples, not averaged")(cell("""
+def bce_loss(y_hat, y):
+    p = np.clip(y_hat, 1e-12, 1 - 1e-12)
+    return float(-np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)))
+""", "bce_loss"))
+mutant("check_bce_loss", None, "only the y = 1 term")(cell("""
+def bce_loss(y_hat, y):
+    return float(-np.mean(y * np.log(np.clip(y_hat, 1e-12, 1))))
+""", "bce_loss"))
+mutant("check_bce_loss", "B17", "no clip: log(0) at a perfect prediction")(cell(
+    _LOSS_UNCLIPPED, "bce_loss"))
+
+correct("check_neuron_gradients", "means instead of /n, db as a 1-element array")(cell("""
+def neuron_gradients(X, y, y_hat):
+    dz = y_hat - y
+    dw = np.mean(X * dz, axis=0).reshape(-1, 1)
+    db = np.array([dz.mean()])
+    return dw, db
+""", "neuron_gradients"))
+mutant("check_neuron_gradients", "B5", "no 1/n")(cell("""
+def neuron_gradients(X, y, y_hat):
+    dz = y_hat - y
+    return X.T @ dz, dz.sum(axis=0)
+""", "neuron_gradients"))
+mutant("check_neuron_gradients", None, "keepdims: db of shape (1, 1)")(cell("""
+def neuron_gradients(X, y, y_hat):
+    dz = (y_hat - y) / len(X)
+    return X.T @ dz, dz.sum(axis=0, keepdims=True)
+""", "neuron_gradients"))
+mutant("check_neuron_gradients", "B14", "dz.T @ X: dw transposed")(cell("""
+def neuron_gradients(X, y, y_hat):
+    dz = (y_hat - y) / len(X)
+    return dz.T @ X, dz.sum(axis=0)
+""", "neuron_gradients"))
+mutant("check_neuron_gradients", "B15", "y - y_hat")(cell("""
+def neuron_gradients(X, y, y_hat):
+    dz = (y - y_hat) / len(X)
+    return X.T @ dz, dz.sum(axis=0)
+""", "neuron_gradients"))
+
+_FORWARD_NO_BIAS = """
+def neuron_forward(X, w, b):
+    return expit(X @ w)
+"""
+correct("check_train_neuron", "right loop; neuron_forward drops the bias",
+        note="`neuron_forward` has bug B7")(
+    cell(_NEURON + _FORWARD_NO_BIAS + _TRAIN, "train_neuron"))
+correct("check_train_neuron", "zero init, in-place updates, losses as an array")(cell(
+    _NEURON + """
+def train_neuron(X, y, lr=1.0, epochs=1000, seed=0):
+    w = np.zeros((X.shape[1], 1))
+    b = np.zeros(1)
+    losses = np.zeros(epochs)
+    for e in range(epochs):
+        out = neuron_forward(X, w, b)
+        losses[e] = bce_loss(out, y)
+        dw, db = neuron_gradients(X, y, out)
+        w -= lr * dw
+        b -= lr * db.sum()
+    return w, b, losses
+""", "train_neuron"))
+mutant("check_train_neuron", "B13", "b += db: the gradient added into the bias")(cell(
+    _NEURON + _TRAIN.replace("b = b - lr * db", "b = b + db"), "train_neuron"))
+mutant("check_train_neuron", None, "a loss recorded every 100 epochs only")(cell(
+    _NEURON + _TRAIN.replace("        losses.append(bce_loss(y_hat, y))\n",
+                             "        if epoch % 100 == 0:\n"
+                             "            losses.append(bce_loss(y_hat, y))\n"),
+    "train_neuron"))
+
+# ---- notebook 02
+correct("check_numerical_gradient", "nditer with readwrite op_flags")(cell("""
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    for _ in it:
+        i = it.multi_index
+        orig = float(x[i])
+        x[i] = orig + h
+        plus = f()
+        x[i] = orig - h
+        minus = f()
+        x[i] = orig
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+""", "numerical_gradient"))
+mutant("check_numerical_gradient", None, "forward difference")(cell("""
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    base = f()
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        grad[i] = (f() - base) / h
+        x[i] = old
+    return grad
+""", "numerical_gradient"))
+mutant("check_numerical_gradient", "B5", "perturbs a copy that f never reads")(cell("""
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp = x.copy(); xp[i] += h
+        xm = x.copy(); xm[i] -= h
+        grad[i] = (f() - f()) / (2 * h)
+    return grad
+""", "numerical_gradient"))
+mutant("check_numerical_gradient", None, "divides by h, not 2h")(cell(
+    _GC.replace("grad[i] = (fp - fm) / (2 * h)", "grad[i] = (fp - fm) / h"),
+    "numerical_gradient"))
+mutant("check_numerical_gradient", None, "never puts x back")(cell("""
+def numerical_gradient(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        fp = f()
+        x[i] -= 2 * h
+        fm = f()
+        grad[i] = (fp - fm) / (2 * h)
+    return grad
+""", "numerical_gradient"))
+mutant("check_relative_error", None, "norms instead of max")(cell("""
+def relative_error(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-8))
+""", "relative_error"))
+mutant("check_relative_error", None, "no floor: 0/0 for two zero gradients")(cell("""
+def relative_error(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    with np.errstate(all="ignore"):
+        return float(np.max(np.abs(a - b)) / np.max(np.abs(a) + np.abs(b)))
+""", "relative_error"))
+correct("check_gradient_check", "all inline: its own differences and error, flat views")(
+    cell("""
+def gradient_check(loss_fn, params, grads, h=1e-5):
+    report = {}
+    for name, p in params.items():
+        flat = p.reshape(-1)
+        num = np.zeros(flat.size)
+        for k in range(flat.size):
+            keep = flat[k]
+            flat[k] = keep + h; up = loss_fn()
+            flat[k] = keep - h; down = loss_fn()
+            flat[k] = keep
+            num[k] = (up - down) / (2 * h)
+        g = np.asarray(grads[name], float).reshape(-1)
+        report[name] = float(np.max(np.abs(g - num))
+                             / max(np.max(np.abs(g) + np.abs(num)), 1e-8))
+    return report
+""", "gradient_check"))
+correct("check_gradient_check", "right loop; numerical_gradient is one-sided",
+        note="`numerical_gradient` is wrong")(cell(
+    _GC.replace("x[i] = old - h\n        fm = f()", "x[i] = old\n        fm = f()")
+    .replace("grad[i] = (fp - fm) / (2 * h)", "grad[i] = (fp - fm) / h") + _GRADCHECK
+    .replace("num = numerical_gradient(loss_fn, params[name], h)",
+             "num = numerical_gradient(loss_fn, params[name], h)"), "gradient_check"))
+
+# ---- notebook 03
+_DENSE = """
+class Dense:
+    def __init__(self, n_in, n_out, seed=0):
+        rng = np.random.default_rng(seed)
+        self.W = rng.standard_normal((n_in, n_out)) * 0.1
+        self.b = np.zeros(n_out)
+
+    def forward(self, X):
+        self.X = X
+        return X @ self.W + self.b
+
+    def backward(self, dY):
+        self.dW = self.X.T @ dY
+        self.db = np.sum(dY, axis=0)
+        return dY @ self.W.T
+"""
+correct("check_dense", "standard_normal * 0.1, np.sum")(cell(_DENSE, "Dense"))
+correct("check_dense", "Xavier uniform, dot methods")(cell(_DENSE.replace(
+    "self.W = rng.standard_normal((n_in, n_out)) * 0.1",
+    "lim = np.sqrt(6 / (n_in + n_out))\n"
+    "        self.W = rng.uniform(-lim, lim, size=(n_in, n_out))").replace(
+    "self.dW = self.X.T @ dY", "self.dW = self.X.T.dot(dY)"), "Dense"))
+mutant("check_dense", "B5", "db averaged over the batch")(cell(_DENSE.replace(
+    "self.db = np.sum(dY, axis=0)", "self.db = dY.mean(axis=0)"), "Dense"))
+mutant("check_dense", "B14", "dW = dY.T @ X")(cell(_DENSE.replace(
+    "self.dW = self.X.T @ dY", "self.dW = dY.T @ self.X"), "Dense"))
+mutant("check_dense", None, "b of shape (1, n_out)")(cell(_DENSE.replace(
+    "self.b = np.zeros(n_out)", "self.b = np.zeros((1, n_out))"), "Dense"))
+mutant("check_dense", None, "np.random.randn: the seed ignored")(cell(_DENSE.replace(
+    "self.W = rng.standard_normal((n_in, n_out)) * 0.1",
+    "self.W = np.random.randn(n_in, n_out) * 0.1"), "Dense"))
+mutant("check_dense", "B6", "zeros for W")(cell(_DENSE.replace(
+    "self.W = rng.standard_normal((n_in, n_out)) * 0.1",
+    "self.W = np.zeros((n_in, n_out))"), "Dense"))
+mutant("check_sigmoid_layer", "B18", "backward on the input: X * (1 - X)")(cell("""
+class Sigmoid:
+    def forward(self, X):
+        self.X = X
+        return expit(X)
+
+    def backward(self, dY):
+        return dY * self.X * (1 - self.X)
+""", "Sigmoid"))
+correct("check_sigmoid_layer", "stores the input, recomputes in backward")(cell("""
+class Sigmoid:
+    def forward(self, X):
+        self.X = X.copy()
+        return 1 / (1 + np.exp(-X))
+
+    def backward(self, dY):
+        s = 1 / (1 + np.exp(-self.X))
+        return dY * s * (1 - s)
+""", "Sigmoid"))
+correct("check_tanh", "dY / cosh(X)**2")(cell("""
+class Tanh:
+    def forward(self, X):
+        self.X = X
+        return np.tanh(X)
+
+    def backward(self, dY):
+        return dY / np.cosh(self.X) ** 2
+""", "Tanh"))
+mutant("check_relu", "B8", "mask from the output: out >= 0")(cell("""
+class ReLU:
+    def forward(self, X):
+        self.out = np.maximum(0, X)
+        return self.out
+
+    def backward(self, dY):
+        return dY * (self.out >= 0)
+""", "ReLU"))
+correct("check_relu", "np.where on the stored input")(cell("""
+class ReLU:
+    def forward(self, X):
+        self.X = X
+        return np.where(X > 0, X, 0.0)
+
+    def backward(self, dY):
+        return np.where(self.X > 0, dY, 0.0)
+""", "ReLU"))
+mutant("check_relu", None, "backward forgets dY (no chain rule)")(cell("""
+class ReLU:
+    def forward(self, X):
+        self.X = X
+        return np.maximum(X, 0)
+
+    def backward(self, dY):
+        return (self.X > 0).astype(float)
+""", "ReLU"))
+
+# ---- notebook 04
+mutant("check_train_xor", "B4", "no hidden layer: one Dense and a Sigmoid")(cell(
+    _XOR.replace("net = Sequential(Dense(2, hidden, seed=seed), Tanh(), "
+                 "Dense(hidden, 1, seed=seed + 1),\n                     Sigmoid())",
+                 "net = Sequential(Dense(2, 1, seed=seed), Sigmoid())"), "train_xor"))
+correct("check_train_xor", "lr and epochs of its own (lr=1.0, 2000 epochs)")(cell(
+    _XOR.replace("lr=2.0, epochs=500", "lr=1.0, epochs=2000"), "train_xor"))
+
+# ---- notebook 05
+mutant("check_standardizer", None, "statistics per row (axis=1)")(cell(_STD.replace(
+    "X.mean(axis=0)", "X.mean(axis=1, keepdims=True)").replace(
+    "self.sigma = X.std(axis=0)", "self.sigma = X.std(axis=1, keepdims=True)").replace(
+    "self.sigma[self.sigma < 1e-8 * np.maximum(np.abs(X).max(axis=0), 1)] = 1.0", ""),
+    "Standardizer"))
+mutant("check_standardizer", None, "transform writes into its input")(cell(_STD.replace(
+    "return (X - self.mu) / self.sigma", "X -= self.mu\n        X /= self.sigma\n"
+    "        return X"), "Standardizer"))
+correct("check_standardizer", "sample std (ddof=1), constant test relative to the mean")(
+    cell(_STD.replace("X.std(axis=0)", "X.std(axis=0, ddof=1)").replace(
+        "1e-8 * np.maximum(np.abs(X).max(axis=0), 1)",
+        "1e-9 * (np.abs(self.mu) + 1e-300)"), "Standardizer"))
+
+# ---- notebook 06
+mutant("check_softmax", None, "normalised over axis=0")(cell("""
+def softmax(Z):
+    E = np.exp(Z - Z.max(axis=0))
+    return E / E.sum(axis=0)
+""", "softmax"))
+mutant("check_softmax", None, "keepdims forgotten: a row max that does not broadcast")(cell("""
+def softmax(Z):
+    E = np.exp(Z - np.max(Z, axis=1))
+    return E / np.sum(E, axis=1)
+""", "softmax"))
+mutant("check_softmax", "B17", "one max for the whole array")(cell("""
+def softmax(Z):
+    E = np.exp(Z - Z.max())
+    return E / E.sum(axis=1, keepdims=True)
+""", "softmax"))
+mutant("check_softmax_cross_entropy", "B5", "dZ without the 1/n")(cell("""
+def softmax_cross_entropy(Z, y):
+    n = len(y)
+    logp = special.log_softmax(Z, axis=1)
+    dZ = np.exp(logp)
+    dZ[np.arange(n), y] -= 1
+    return float(-logp[np.arange(n), y].mean()), dZ
+""", "softmax_cross_entropy", special=special))
+mutant("check_softmax_cross_entropy", "B5", "loss summed over the batch")(cell("""
+def softmax_cross_entropy(Z, y):
+    n = len(y)
+    logp = special.log_softmax(Z, axis=1)
+    dZ = np.exp(logp)
+    dZ[np.arange(n), y] -= 1
+    return float(-logp[np.arange(n), y].sum()), dZ / n
+""", "softmax_cross_entropy", special=special))
+correct("check_softmax_cross_entropy", "np.eye of Z's dtype for the one-hot")(cell("""
+def softmax_cross_entropy(Z, y):
+    n, k = Z.shape
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    Y = np.eye(k, dtype=Z.dtype)[y]
+    return float(-(Y * logp).sum() / n), (np.exp(logp) - Y) / n
+""", "softmax_cross_entropy"))
+mutant("check_iterate_minibatches", None, "np.random.shuffle(X) in place")(cell("""
+def iterate_minibatches(X, y, batch_size, seed):
+    np.random.seed(seed)
+    np.random.shuffle(X)
+    np.random.seed(seed)
+    np.random.shuffle(y)
+    for i in range(0, len(X), batch_size):
+        yield X[i:i + batch_size], y[i:i + batch_size]
+""", "iterate_minibatches"))
+mutant("check_iterate_minibatches", None, "two permutations: X and y no longer match")(cell("""
+def iterate_minibatches(X, y, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    ix, iy = rng.permutation(len(X)), rng.permutation(len(y))
+    for s in range(0, len(X), batch_size):
+        yield X[ix[s:s + batch_size]], y[iy[s:s + batch_size]]
+""", "iterate_minibatches"))
+mutant("check_iterate_minibatches", None, "the partial last batch dropped")(cell("""
+def iterate_minibatches(X, y, batch_size, seed):
+    idx = np.random.default_rng(seed).permutation(len(X))
+    for k in range(len(X) // batch_size):
+        sel = idx[k * batch_size:(k + 1) * batch_size]
+        yield X[sel], y[sel]
+""", "iterate_minibatches"))
+mutant("check_iterate_minibatches", None, "np.array_split: even sizes, not batch_size")(cell("""
+def iterate_minibatches(X, y, batch_size, seed):
+    idx = np.random.default_rng(seed).permutation(len(X))
+    for sel in np.array_split(idx, int(np.ceil(len(X) / batch_size))):
+        yield X[sel], y[sel]
+""", "iterate_minibatches"))
+mutant("check_gradient_check", None, "one-sided difference written inside the loop")(cell("""
+def gradient_check(loss_fn, params, grads, h=1e-5):
+    out = {}
+    for name, p in params.items():
+        base = loss_fn()
+        num = np.zeros(p.shape)
+        for i in np.ndindex(p.shape):
+            old = p[i]
+            p[i] = old + h
+            num[i] = (loss_fn() - base) / h
+            p[i] = old
+        g = np.asarray(grads[name])
+        out[name] = float(np.max(np.abs(g - num)) / max(np.max(np.abs(g) + np.abs(num)), 1e-8))
+    return out
+""", "gradient_check"))
