@@ -164,3 +164,21 @@ def test_report_on_a_summed_loss_says_the_loss_sums():
     assert not report.passed
     assert all("loss SUMS over the batch" in e.diagnosis and "B5" in e.diagnosis
                for e in report)
+
+
+def test_train_xor_on_its_own_climbing_sgd_step_blames_that_helper(capsys):
+    train = corpus.cell(corpus._XOR + """
+def sgd_step(params, grads, lr):
+    for k in params:
+        params[k] += lr * grads[k]
+""", "train_xor")
+    mine = train.__globals__["sgd_step"]
+    check_train_xor(train)
+    assert "`sgd_step` has bug B15" in capsys.readouterr().out
+    assert train.__globals__["sgd_step"] is mine
+
+
+def test_every_loop_check_note_is_absent_for_a_right_notebook(capsys):
+    check_train_neuron(corpus.cell(corpus._NEURON + corpus._TRAIN, "train_neuron"))
+    check_gradient_check(corpus.cell(corpus._GC + corpus._GRADCHECK, "gradient_check"))
+    assert capsys.readouterr().out == "" and _core.NOTES == []

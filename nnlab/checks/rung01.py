@@ -419,7 +419,7 @@ def check_train_neuron(obj, *, hidden=False):
     `bce_loss`, `neuron_forward`) is blamed on that cell, not on this one."""
     from nnlab.checks._localise import run_localised
 
-    run_localised(obj, lambda: _train_neuron_probes(obj, hidden), REFERENCE_SOURCES,
+    run_localised(obj, lambda quick: _train_neuron_probes(obj, hidden), REFERENCE_SOURCES,
                   hidden=hidden)
 
 

@@ -215,7 +215,7 @@ def check_gradient_check(obj, *, hidden=False):
     blamed on their own cells."""
     from nnlab.checks._localise import run_localised
 
-    run_localised(obj, lambda: _gradient_check_probes(obj, hidden), REFERENCE_SOURCES,
+    run_localised(obj, lambda quick: _gradient_check_probes(obj, hidden), REFERENCE_SOURCES,
                   hidden=hidden)
 
 

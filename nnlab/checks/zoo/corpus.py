@@ -880,8 +880,8 @@ mutant("check_train_xor", "B4", "no hidden layer: one Dense and a Sigmoid")(cell
     _XOR.replace("net = Sequential(Dense(2, hidden, seed=seed), Tanh(), "
                  "Dense(hidden, 1, seed=seed + 1),\n                     Sigmoid())",
                  "net = Sequential(Dense(2, 1, seed=seed), Sigmoid())"), "train_xor"))
-correct("check_train_xor", "lr and epochs of its own (lr=1.0, 2000 epochs)")(cell(
-    _XOR.replace("lr=2.0, epochs=500", "lr=1.0, epochs=2000"), "train_xor"))
+correct("check_train_xor", "lr and epochs of its own (lr=3.0, 400 epochs)")(cell(
+    _XOR.replace("lr=2.0, epochs=500", "lr=3.0, epochs=400"), "train_xor"))
 
 # ---- notebook 05
 mutant("check_standardizer", None, "statistics per row (axis=1)")(cell(_STD.replace(
@@ -981,3 +981,20 @@ def gradient_check(loss_fn, params, grads, h=1e-5):
         out[name] = float(np.max(np.abs(g - num)) / max(np.max(np.abs(g) + np.abs(num)), 1e-8))
     return out
 """, "gradient_check"))
+
+# A notebook-04 loop on the student's own (ascending) sgd_step from notebook 05: the loop is
+# right, the helper is not.
+correct("check_train_xor", "right loop; its own sgd_step climbs (+=)",
+        note="`sgd_step` has bug B15")(cell(_XOR + """
+def sgd_step(params, grads, lr):
+    for k in params:
+        params[k] += lr * grads[k]
+""", "train_xor"))
+mutant("check_train_xor", "B4", "one neuron AND its own ascending sgd_step")(cell(
+    _XOR.replace("net = Sequential(Dense(2, hidden, seed=seed), Tanh(), "
+                 "Dense(hidden, 1, seed=seed + 1),\n                     Sigmoid())",
+                 "net = Sequential(Dense(2, 1, seed=seed), Sigmoid())") + """
+def sgd_step(params, grads, lr):
+    for k in params:
+        params[k] += lr * grads[k]
+""", "train_xor"))
