@@ -142,8 +142,8 @@ def check_train_xor(train_xor, *, hidden=False):
     """
     from nnlab.checks._localise import run_localised
 
-    run_localised(train_xor, lambda quick: _train_xor_probes(train_xor, hidden, quick), REFERENCE_SOURCES,
-                  hidden=hidden)
+    run_localised(train_xor, lambda quick: _train_xor_probes(train_xor, hidden, quick),
+                  REFERENCE_SOURCES, hidden=hidden)
 
 
 def _train_xor_probes(train_xor, hidden, quick=False):
