@@ -117,10 +117,11 @@ def _constant_column(Standardizer, train, value, forbid):
     Zc = _transform(const, flat.copy(), f"transform(X) with a column of {value:g}s", forbid)
     if np.isfinite(Zc).all() and abs(Zc[:, 1]).max() <= 1e-6:
         return
-    spread = max(float(flat[:, 1].std(ddof=d)) for d in (0, 1))
+    spread = max(float(flat.std(axis=0, ddof=d)[1]) for d in (0, 1))
+    size = f"{spread:.2g}" if spread > 0 else "about 1e-17"
     if np.isfinite(Zc).all():
         fail(f"With a constant column of {value:g}s, transform gave {describe(Zc[:, 1])} for "
-             f"it instead of 0s. np.std of that column is {spread:.2g}, not exactly 0 (the "
+             f"it instead of 0s. np.std of that column is {size}, not exactly 0 (the "
              "mean is rounded), so a test `std == 0` or `std > 0` misses it and the rounding "
              "noise is blown up to +-1. Treat a column as constant when its std is tiny "
              "RELATIVE to its values: std[std <= 1e-12 * np.abs(X).max(axis=0)] = 1.")
@@ -290,7 +291,8 @@ def _promised_errors(sgd_step, params, grads, lr, forbid):
             if exc.kind != "error" or "NotImplementedError" in exc.message:
                 raise
             raised = type(exc.__context__).__name__ if exc.__context__ else "an error"
-            if isinstance(exc.__context__, ValueError):
+            # by type here, by the message's words through the grader's oracle
+            if isinstance(exc.__context__, ValueError) or " raised ValueError" in exc.message:
                 continue
             fail(f"{what} raised {raised}, not ValueError. Notebook 05 asks for a "
                  "ValueError that names the key, so the caller learns which parameter is "

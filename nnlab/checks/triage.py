@@ -146,14 +146,14 @@ def _shape(arr: np.ndarray) -> Diagnosis:
         return Diagnosis("diverging", "B16", (
             f"the loss fell, then blew up {nums}. Gradient buffers that are never reset "
             "add up step after step (reset dW, db to zero before each backward pass); a "
-            "learning rate that is too large does the same: try one ten times smaller."),
-            ("B16",))
+            "learning rate that is too large (B19) does the same: try one ten times smaller."),
+            ("B16", "B19"))
     if ups > 0.3 and noise > 0.4 * max(fall, 0.0) and noise > 0.02 * abs(last):
         return Diagnosis("noisy", None, (
             f"the loss goes up on {ups:.0%} of the steps, with swings of about {noise:.2g} "
             f"around its trend {nums}. Some noise is normal with minibatches; this much "
-            "suggests a learning rate that is too large, or a gradient that is partly wrong "
-            "(a ReLU derivative `output >= 0`, B8)."), ("B8",))
+            "suggests a learning rate that is too large (B19), or a gradient that is partly "
+            "wrong (a ReLU derivative `output >= 0`, B8)."), ("B8", "B19"))
     if span <= 0.01 * scale or (tail_change <= 0.05 and _chance(level)):
         words = _chance(level)
         if words:
@@ -165,9 +165,9 @@ def _shape(arr: np.ndarray) -> Diagnosis:
                 ("B4", "B13", "B12"))
         return Diagnosis("flat", None, (
             f"the loss does not move {nums}: the parameters are not being updated, or "
-            "the learning rate is far too small. Check that the update line changes the "
-            "same arrays the forward pass uses and that it uses the gradient, not the "
-            "weights themselves (B12)."), ("B12", "B10"))
+            "the learning rate is far too small (B19). Check that the update line changes "
+            "the same arrays the forward pass uses and that it uses the gradient, not the "
+            "weights themselves (B12)."), ("B12", "B10", "B19"))
     if last > 0.5 * first and tail_change <= 0.01:
         return Diagnosis("plateau", None, (
             f"the loss fell a little, then stalled well above 0 {nums}. A model without "
