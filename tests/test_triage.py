@@ -220,4 +220,5 @@ def test_minibatch_sgd_per_step_losses():
 
     assert triage(run(0.1)).label == "ok"  # the usual minibatch noise is not an alarm
     d = triage(_quiet(run, 5.0))
-    assert d.label == "noisy" and d.candidates == ("B8",), str(d)
+    # lr=5 is the cause here: the step size (B19) is a suspect beside a partly wrong gradient
+    assert d.label == "noisy" and d.candidates == ("B8", "B19"), str(d)
