@@ -185,10 +185,29 @@ def _wrong_sigmoid(got, z, what):
 
 # --------------------------------------------------------------------------- derivative
 
+#: The notebook's `sigmoid`, self-contained, swapped in when the derivative fails: a
+#: derivative built on a wrong `sigmoid` is right, and that cell is named instead.
+REFERENCE_SOURCES = {"sigmoid": """
+def sigmoid(z):
+    z = np.asarray(z)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1, e) / (1 + e)
+"""}
+
+
 @check("sigmoid_derivative", rung="00", covers=("B17", "B18"))
 def check_sigmoid_derivative(obj, *, hidden=False):
     """Check `sigmoid_derivative(z) -> array` (notebook 00): the slope s(z)(1 - s(z)) with
-    respect to z, elementwise; not applied to the output again (B18); finite for large |z|."""
+    respect to z, elementwise; not applied to the output again (B18); finite for large |z|.
+    A failure is rerun with a reference `sigmoid` in the notebook's namespace, so a
+    derivative built on a wrong `sigmoid` passes and that cell is named."""
+    from nnlab.checks._localise import run_localised
+
+    run_localised(obj, lambda quick: _derivative_probes(obj, hidden), REFERENCE_SOURCES,
+                  hidden=hidden)
+
+
+def _derivative_probes(obj, hidden):
     forbid = reference("nnlab.activations", "sigmoid_derivative")
     rng = _rng(1001 if hidden else 1)
     z = rng.normal(0.0, 2.0, size=6 if hidden else 5)

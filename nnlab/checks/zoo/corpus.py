@@ -998,3 +998,21 @@ def sgd_step(params, grads, lr):
     for k in params:
         params[k] += lr * grads[k]
 """, "train_xor"))
+
+# A right derivative on the notebook's wrong sigmoid (tanh): the sigmoid's cell is named.
+correct("check_sigmoid_derivative", "s * (1 - s) on a notebook sigmoid that is tanh",
+        note="`sigmoid` is wrong")(cell("""
+def sigmoid(z):
+    return np.tanh(z)
+
+def sigmoid_derivative(z):
+    s = sigmoid(z)
+    return s * (1 - s)
+""", "sigmoid_derivative"))
+mutant("check_sigmoid_derivative", "B18", "z * (1 - z) beside a right notebook sigmoid")(cell("""
+def sigmoid(z):
+    return expit(z)
+
+def sigmoid_derivative(z):
+    return z * (1 - z)
+""", "sigmoid_derivative"))
