@@ -182,3 +182,60 @@ def test_every_loop_check_note_is_absent_for_a_right_notebook(capsys):
     check_train_neuron(corpus.cell(corpus._NEURON + corpus._TRAIN, "train_neuron"))
     check_gradient_check(corpus.cell(corpus._GC + corpus._GRADCHECK, "gradient_check"))
     assert capsys.readouterr().out == "" and _core.NOTES == []
+
+
+class Remote:
+    """A stand-in for the grader's proxy: no __globals__, only the access layer's hooks.
+    It records what the check hands into the 'kernel'."""
+
+    __nnlab_remote__ = True
+
+    def __init__(self, fn, handed=None):
+        self._fn = fn
+        self.handed = [] if handed is None else handed
+
+    def __call__(self, *args, **kwargs):
+        return self._fn(*args, **kwargs)
+
+    def _nnlab_global(self, name):
+        value = self._fn.__globals__.get(name)
+        return Remote(value, self.handed) if callable(value) else value
+
+    def _nnlab_swap_globals(self, mapping):
+        import contextlib
+
+        from nnlab.checks._student import KernelFunction
+
+        @contextlib.contextmanager
+        def swap():
+            space = self._fn.__globals__
+            saved = {k: space[k] for k in mapping}
+            self.handed.extend(mapping.values())
+            assert all(isinstance(v, KernelFunction) for v in mapping.values())
+            space.update({k: v.local() for k, v in mapping.items()})
+            try:
+                yield
+            finally:
+                space.update(saved)
+
+        return swap()
+
+    def _nnlab_defaults(self):
+        from nnlab.checks._student import signature_defaults
+
+        return signature_defaults(self._fn)
+
+
+def test_localisation_goes_through_the_access_layer_only(capsys):
+    right_loop = Remote(corpus.cell(corpus._NEURON + corpus._GRADS_PER_SAMPLE_DB
+                                    + corpus._TRAIN, "train_neuron"))
+    check_train_neuron(right_loop)
+    assert "`neuron_gradients` has bug B1" in capsys.readouterr().out
+    assert {k.name for k in right_loop.handed} >= {"neuron_gradients", "bce_loss"}
+    wrong_loop = Remote(corpus.cell(corpus._NEURON + corpus._GRADS_PER_SAMPLE_DB
+                                    + corpus._TRAIN.replace("w = w - lr * dw",
+                                                            "w = w - lr * w"),
+                                    "train_neuron"))
+    with pytest.raises(CheckFailed) as info:
+        check_train_neuron(wrong_loop)
+    assert info.value.bug == "B12"
