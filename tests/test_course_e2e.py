@@ -23,7 +23,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("course-e2e")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograder")]
+# One xdist worker for every test that runs `grade`: a grade run writes the one
+# `nnlab-grader` kernelspec of this venv with its own limits, so two at once would
+# hand each other their limits.
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = json.loads((ROOT / "notebooks" / "manifest.json").read_text())["notebooks"]
