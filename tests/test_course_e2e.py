@@ -129,7 +129,8 @@ def course(tmp_path_factory):
 def test_every_manifest_notebook_has_a_catalogued_bug_to_grade():
     missing = [n for n in NOTEBOOKS if n not in catalogued_bugs()]
     assert not missing, (f"no bug injection for {missing}: add one to BUGS in "
-                         "tests/test_notebooks.py (or INJECTIONS in test_notebook_bugs_04_06.py)")
+                         "tests/test_notebooks.py, a tests/notebook_bugs_*.py, or INJECTIONS in "
+                         "tests/test_notebook_bugs_04_06.py")
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
