@@ -75,3 +75,38 @@ def test_softmax_keeps_float32_and_does_not_touch_its_input():
     assert P.dtype == np.float32
     np.testing.assert_array_equal(Z, before)
     assert softmax(np.array([0.0, 0.0])).shape == (2,)   # one row as (k,)
+
+
+# --------------------------------------------------------------------------- scipy as oracle
+# scipy.special is an implementation nnlab never calls: agreement with it is evidence,
+# where comparing with our own formula would only repeat it.
+
+def test_sigmoid_agrees_with_scipy_expit_over_the_whole_range():
+    from scipy.special import expit
+
+    z = np.concatenate([np.linspace(-700, 700, 2801), [0.0, 36.0, 37.0]])
+    np.testing.assert_allclose(sigmoid(z), expit(z), rtol=1e-13, atol=0)
+    # beyond exp's range both give 0 and 1 (nnlab keeps subnormals scipy flushes to 0)
+    z = np.array([-1e4, -800.0, -745.0, 745.0, 800.0, 1e4])
+    np.testing.assert_allclose(sigmoid(z), expit(z), rtol=0, atol=1e-300)
+    z32 = np.linspace(-80, 80, 321, dtype=np.float32)  # float32 leaves normal range at -87
+    np.testing.assert_allclose(sigmoid(z32), expit(z32), rtol=1e-6, atol=0)
+
+
+def test_sigmoid_derivative_agrees_with_scipy():
+    from scipy.special import expit
+
+    z = np.linspace(-10, 10, 401)
+    np.testing.assert_allclose(sigmoid_derivative(z), expit(z) * expit(-z), rtol=1e-9, atol=0)
+    # further out s * (1 - s) cancels where s is near 1: exact in absolute terms only
+    z = np.linspace(-700, 700, 2801)
+    np.testing.assert_allclose(sigmoid_derivative(z), expit(z) * expit(-z), rtol=0, atol=1e-15)
+
+
+def test_softmax_agrees_with_scipy_including_huge_logits():
+    from scipy.special import softmax as scipy_softmax
+
+    rng = np.random.default_rng(3)
+    for Z in (rng.normal(size=(8, 5)), rng.normal(scale=300, size=(8, 5)),
+              np.array([[1e4, 0.0, -1e4], [-5e3, -5e3, -5e3]])):
+        np.testing.assert_allclose(softmax(Z), scipy_softmax(Z, axis=1), rtol=1e-12, atol=1e-300)

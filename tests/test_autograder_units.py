@@ -227,6 +227,16 @@ def test_the_mirror_lets_the_kernel_user_reach_a_venv_behind_a_closed_directory(
     reached = subprocess.run([python, "-c", code], user=uid, group=gid, extra_groups=[],
                              capture_output=True, text=True, cwd="/")
     assert reached.stdout.strip() == "42", reached
+    # read-only for the kernel user: neither a mirrored file nor a mirror folder takes a write
+    write = (f"import os\nfor p in [{str(root / 'site' / 'lesson' / '__init__.py')!r}, "
+             f"{str(root / 'src' / 'nnlab' / '__init__.py')!r}]:\n"
+             "    try:\n        open(p, 'a').close(); print('wrote', p)\n"
+             "    except PermissionError:\n        print('refused')\n"
+             f"try:\n    open({str(root / 'site' / 'lesson' / 'new.py')!r}, 'x').close()\n"
+             "    print('created')\nexcept PermissionError:\n    print('refused')\n")
+    tried = subprocess.run([python, "-c", write], user=uid, group=gid, extra_groups=[],
+                           capture_output=True, text=True, cwd="/")
+    assert tried.stdout.split() == ["refused"] * 3, tried
     direct = kernel._interpreter_for(uid, gid, [str(site)], modules=("lesson",))
     assert direct is None, "the closed directory was reachable after all"
     assert (root / "src" / "nnlab" / "__init__.py").exists()

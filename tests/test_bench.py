@@ -19,7 +19,7 @@ from nnlab.optim import SGD
 
 def test_sections_are_the_modules_with_run():
     names = runner.sections()
-    assert {"accuracy", "epoch", "notebooks"} <= set(names)
+    assert {"accuracy", "demo", "epoch", "notebooks"} <= set(names)
     assert names == sorted(names)
     assert not any(name.startswith("_") for name in names)
 

@@ -44,12 +44,12 @@ def _swallowing_loop():
 
 def test_time_limit_stops_a_loop_that_swallows_keyboardinterrupt_and_exception():
     before = signal.getsignal(signal.SIGALRM)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with pytest.raises(CheckFailed) as info:
         with time_limit(0.3, "train(X, y)"):
             _swallowing_loop()
-    elapsed = time.perf_counter() - start
-    assert 0.25 < elapsed < 3.0
+    assert time.perf_counter() - start > 0.25  # not sooner (a floor cannot flake)
+    assert time.process_time() - cpu < 3.0     # nor much later: CPU seconds, shared cores
     exc = info.value
     assert exc.kind == "timeout" and exc.bug is None
     assert "train(X, y) did not return within 0.3 s" in str(exc)
@@ -82,12 +82,12 @@ def test_a_check_gives_up_on_a_function_that_never_returns():
             except Exception:
                 pass
 
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(CheckFailed) as info:
         check_sigmoid(sigmoid)
     assert info.value.kind == "timeout" and info.value.check == "check_sigmoid"
     assert "did not return" in str(info.value)
-    assert time.perf_counter() - start < 6
+    assert time.process_time() - start < 6  # CPU seconds: the machine is shared
 
 
 def test_time_limit_leaves_fast_code_and_its_errors_alone():
@@ -184,7 +184,7 @@ def test_checks_refuse_a_function_that_calls_the_reference():
 
 
 def test_checks_refuse_a_subclass_of_a_reference_layer():
-    layers = pytest.importorskip("nnlab.layers")
+    import nnlab.layers as layers
 
     class ReLU(layers.ReLU):
         pass

@@ -65,12 +65,12 @@ def test_an_nbgrader_stub_is_told_to_write_the_answer(name):
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_code_that_never_returns_is_given_up_on_with_a_message(name):
     specimen = _correct(name)
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(CheckFailed) as info:
         REGISTRY[name](_everywhere(specimen.obj, _spin), **specimen.kwargs)
     assert info.value.kind == "timeout", info.value
     assert "did not return" in info.value.message
-    assert time.perf_counter() - started < 10  # the per-call limit is a few seconds
+    assert time.process_time() - started < 10  # CPU s; the per-call limit is a few seconds
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))

@@ -37,7 +37,7 @@ def test_always_equal_object_refused(name):
 
 
 def test_reference_calls_are_refused_under_any_alias():
-    act = pytest.importorskip("nnlab.activations")
+    import nnlab.activations as act
     alias = act.sigmoid
 
     def mine(z):

@@ -55,7 +55,7 @@ def test_always_equal_object_refused(name):
     ("gradient_check", "check_gradient_check"),
 ])
 def test_calling_the_reference_is_refused(ref, name):
-    mod = pytest.importorskip("nnlab.gradcheck")
+    import nnlab.gradcheck as mod
     alias = getattr(mod, ref)
 
     def mine(*args, **kwargs):

@@ -74,7 +74,7 @@ def test_patched_numpy_exp_changes_no_verdict(monkeypatch):
 
 
 def test_reference_call_refused():
-    activations = pytest.importorskip("nnlab.activations")
+    import nnlab.activations as activations
     if not hasattr(activations, "softmax"):
         pytest.skip("nnlab.activations.softmax not written yet")
 

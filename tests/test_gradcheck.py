@@ -51,6 +51,11 @@ def test_numerical_gradient_refuses_what_it_cannot_perturb():
 def test_relative_error_is_the_documented_formula():
     a, b = np.array([1.0, 2.0]), np.array([1.0, 2.5])
     assert relative_error(a, b) == pytest.approx(0.5 / 4.5)
+    # one formula, not its neighbours: the largest difference over the largest |a| + |b|.
+    # Elementwise (max of |a-b| / (|a|+|b|)) would give 1/3 here; norms would give 0.707.
+    big_and_small = np.array([100.0, 1e-3]), np.array([100.0, 2e-3])
+    assert relative_error(*big_and_small) == pytest.approx(1e-3 / 200.0, rel=1e-12)
+    assert relative_error(np.array([1.0, 0.0]), np.array([0.0, 1.0])) == 1.0
     assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
     # the 1e-8 floor: tiny arrays are judged on an absolute scale
     assert relative_error(np.array([1e-10]), np.array([0.0])) == pytest.approx(1e-2)

@@ -90,3 +90,37 @@ def test_softmax_cross_entropy_explains_bad_labels():
         softmax_cross_entropy(Z, np.array([0, 4, 1]))
     with pytest.raises(ValueError, match="3 rows.*2 labels"):
         softmax_cross_entropy(Z, np.array([0, 1]))
+
+
+# --------------------------------------------------------------------------- independent oracles
+# sklearn.metrics.log_loss and scipy.special.log_softmax are implementations nnlab never
+# calls: agreement with them is evidence, where our own formula would only repeat itself.
+
+def test_bce_loss_agrees_with_sklearn_log_loss():
+    from sklearn.metrics import log_loss
+
+    local = np.random.default_rng(5)
+    y_hat = local.uniform(0.01, 0.99, size=(50, 1))
+    y = (local.random((50, 1)) > 0.4).astype(float)
+    assert bce_loss(y_hat, y) == pytest.approx(log_loss(y.ravel(), y_hat.ravel()), rel=1e-12)
+    assert binary_cross_entropy(y_hat, y)[0] == pytest.approx(
+        log_loss(y.ravel(), y_hat.ravel()), rel=1e-12)
+
+
+def test_softmax_cross_entropy_agrees_with_sklearn_and_scipy():
+    from scipy.special import log_softmax
+    from scipy.special import softmax as scipy_softmax
+    from sklearn.metrics import log_loss
+
+    local = np.random.default_rng(6)
+    Z, y = local.normal(size=(40, 5)), local.integers(0, 5, size=40)
+    loss, dZ = softmax_cross_entropy(Z, y)
+    assert loss == pytest.approx(log_loss(y, scipy_softmax(Z, axis=1), labels=range(5)),
+                                 rel=1e-12)
+    np.testing.assert_allclose(dZ, (scipy_softmax(Z, axis=1) - np.eye(5)[y]) / 40, rtol=1e-12,
+                               atol=1e-15)
+    # logits far beyond exp's range: log_softmax is the truth (log_loss would clip)
+    huge = local.normal(scale=2000, size=(10, 4))
+    labels = local.integers(0, 4, size=10)
+    expected = -log_softmax(huge, axis=1)[np.arange(10), labels].mean()
+    assert softmax_cross_entropy(huge, labels)[0] == pytest.approx(expected, rel=1e-12)

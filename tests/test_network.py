@@ -82,3 +82,23 @@ def test_construction_errors():
         Sequential(Dense(2, 2), np.tanh)
     with pytest.raises(ValueError, match="at least one layer"):
         Sequential()
+
+
+def test_a_hidden_layer_net_passes_the_gradient_check_and_learns_and():
+    """README, rung 03: "a hidden-layer net passes the gradient check and learns AND"."""
+    from nnlab.data import and_gate
+    from nnlab.optim import sgd_step
+
+    X_and, y_and = and_gate()
+    net = Sequential(Dense(2, 3, 0), Tanh(), Dense(3, 1, 1), Sigmoid())
+    loss, grad = binary_cross_entropy(net.forward(X_and), y_and)
+    net.backward(grad)
+    errors = gradient_check(lambda: binary_cross_entropy(net.forward(X_and), y_and)[0],
+                            net.params(), net.grads())
+    assert max(errors.values()) < 1e-7, errors
+    for _ in range(1000):
+        loss, grad = binary_cross_entropy(net.forward(X_and), y_and)
+        net.backward(grad)
+        sgd_step(net.params(), net.grads(), 1.0)
+    assert np.array_equal(net.forward(X_and) > 0.5, y_and > 0.5), net.forward(X_and)
+    assert loss < 0.05, loss

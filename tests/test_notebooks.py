@@ -261,10 +261,9 @@ def test_source_runs_with_solutions(name, record_property):
                    resources={"metadata": {"path": str(NOTEBOOK_DIR)}}).execute()
     seconds = time.perf_counter() - start
     record_property("seconds", round(seconds, 2))
-    print(f"{name}: {seconds:.1f} s with solutions")
-    # generous: the budget is for an idle machine, the suite shares two cores
-    assert seconds < 3 * SECONDS_BUDGET, (f"{name} took {seconds:.0f} s; budget "
-                                          f"{SECONDS_BUDGET} s; {_where_the_time_went(nb)}")
+    # the time is reported, never asserted (two shared cores): `make bench` holds each
+    # notebook to its budget
+    print(f"{name}: {seconds:.1f} s with solutions; {_where_the_time_went(nb)}")
 
 
 def _where_the_time_went(nb) -> str:

@@ -116,13 +116,13 @@ def _quiet(fn, *args, **kwargs):
 
 
 def test_reference_neuron_on_and_is_ok():
-    neuron = pytest.importorskip("nnlab.neuron")
+    import nnlab.neuron as neuron
     _, _, losses = neuron.train_neuron(AND_X, AND_Y)
     assert triage(losses).label == "ok"
 
 
 def test_reference_neuron_on_xor_sits_at_ln2_and_suspects_b4():
-    neuron = pytest.importorskip("nnlab.neuron")
+    import nnlab.neuron as neuron
     _, _, losses = neuron.train_neuron(XOR_X, XOR_Y)
     d = triage(losses)
     assert d.label == "chance" and d.candidates[0] == "B4" and "ln 2" in d.message

@@ -1,11 +1,13 @@
 """Fixtures that put the course in a real browser: JupyterLab from the project's .venv on
 127.0.0.1 (free port, random token, a tmp root), driven by Playwright with Debian's
 Chromium. Playwright never downloads a browser here; when /usr/bin/chromium is missing
-and scripts/ensure-browser.sh cannot install it, every browser test skips with the reason.
+and scripts/ensure-browser.sh cannot install it, every browser test skips with the reason,
+except under CI (CI=true), where it fails with that reason: CI cannot go green unchecked.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -16,18 +18,34 @@ from labdriver import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, LabServer, Notebook,
 SCENARIO_NOTEBOOKS = ("01_single_neuron", "04_xor")
 
 
+def in_ci(env=os.environ) -> bool:
+    """True under a CI service: they all set CI (GitHub Actions, GitLab: CI=true)."""
+    return env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(reason: str) -> None:
+    """Skip with `reason`, printed; under CI fail with it instead."""
+    if in_ci():
+        pytest.fail(f"browser tests cannot run under CI={os.environ['CI']}: {reason}",
+                    pytrace=False)
+    print(f"SKIP browser tests: {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def chromium_executable() -> Path:
-    """Debian's Chromium, installed by scripts/ensure-browser.sh when we may; else skip."""
+    """Debian's Chromium, installed by scripts/ensure-browser.sh when we may; else skip
+    (locally) or fail (under CI) with the reason."""
+    said = ""
     if not CHROMIUM.exists():
         script = ROOT / "scripts" / "ensure-browser.sh"
         done = subprocess.run(["bash", str(script)], capture_output=True, text=True)
-        print(done.stdout + done.stderr)
+        said = (done.stdout + done.stderr).strip()
+        print(said)
     if not CHROMIUM.exists():
-        reason = (f"{CHROMIUM} is missing and scripts/ensure-browser.sh could not install it "
-                  "(see its message above); install Debian's chromium to run the browser tests")
-        print(f"SKIP browser tests: {reason}")
-        pytest.skip(reason)
+        unavailable(f"{CHROMIUM} is missing and scripts/ensure-browser.sh could not install "
+                    f"it ({' / '.join(said.splitlines()) or 'no message'}); install "
+                    "Debian's chromium to run the browser tests")
     return CHROMIUM
 
 

@@ -1,0 +1,216 @@
+"""The README's instructor path on the real course, through the public command line only.
+
+Every notebook in notebooks/manifest.json is released with `python -m autograder release`;
+a small class hands it in: `perfect` (the instructor's solutions), `blank` (the release as
+given), `buggy` (the solutions with one catalogued bug per notebook, taken from the bug
+injections the notebook tests already define) and `absent` (one notebook handed in, no
+folder for the others). Then `grade` with its default limits, `feedback` and `report`;
+the tests read only the course folder: reports/*.csv and feedback/*.html.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograder")]
+# One xdist worker for every test that runs `grade`: a grade run writes the one
+# `nnlab-grader` kernelspec of this venv with its own limits, so two at once would
+# hand each other their limits.
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = json.loads((ROOT / "notebooks" / "manifest.json").read_text())["notebooks"]
+NOTEBOOKS = sorted(MANIFEST)
+SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+def _points(name: str, kind: str) -> dict[str, float]:
+    return {c["grade_id"]: c["points"] for c in MANIFEST[name]["cells"] if c["kind"] == kind}
+
+
+def catalogued_bugs() -> dict[str, object]:
+    """notebook -> one bug injection (fields answer, source, test, bug), from the notebook
+    tests' own tables, so this test grades bugs they prove are named. Per notebook, the
+    injection into the LAST answer cell: no later test cell calls it, so it costs its own
+    test cell alone (a bug in `neuron_forward` also fails `train_neuron`, rightly)."""
+    import test_notebook_bugs_04_06
+    import test_notebooks
+
+    found: dict[str, list] = {}
+    for table in (test_notebooks.BUGS, test_notebook_bugs_04_06.INJECTIONS):
+        for name, bugs in table.items():
+            found.setdefault(name, []).extend(bugs)
+    chosen = {}
+    for name, bugs in found.items():
+        if name not in MANIFEST or not bugs:
+            continue
+        order = [c["grade_id"] for c in MANIFEST[name]["cells"]]
+        chosen[name] = max(bugs, key=lambda b: order.index(b.answer))
+    return chosen
+
+
+def _gid(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _filled(release, source, replace: dict[str, str] | None = None, graded_only=False):
+    """The release with the instructor's answers typed in (markers dropped), some replaced.
+
+    `graded_only` drops the demonstration cells (only markdown and grade cells stay),
+    so a bug student costs little more than its test cells' time."""
+    answers = {_gid(c): "\n".join(line for line in c.source.splitlines()
+                                  if not SOLUTION_MARKER.match(line))
+               for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    answers.update(replace or {})
+    nb = nbformat.from_dict(json.loads(json.dumps(release)))
+    for cell in nb.cells:
+        if _gid(cell) in answers:
+            cell.source = answers[_gid(cell)]
+    if graded_only:
+        nb.cells = [c for c in nb.cells if c.cell_type == "markdown" or _gid(c)]
+    return nb
+
+
+def _cli(*args: str, timeout: int = 3600) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
+    assert done.returncode == 0, (f"python -m autograder {' '.join(args)} exited "
+                                  f"{done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course-e2e") / "course"
+    started = time.perf_counter()
+    out = _cli("release", "--course", str(root)).stdout
+    bugs = catalogued_bugs()
+    for name in NOTEBOOKS:
+        assert f"release {name}: ok" in out, out
+        release = nbformat.read(str(root / "release" / name / f"{name}.ipynb"), as_version=4)
+        source = nbformat.read(str(ROOT / "notebooks" / f"{name}.ipynb"), as_version=4)
+        students = {"perfect": _filled(release, source), "blank": release}
+        if name in bugs:
+            bug = bugs[name]
+            code = textwrap.dedent(bug.source).strip("\n")
+            students["buggy"] = _filled(release, source, {bug.answer: code}, graded_only=True)
+        if name == NOTEBOOKS[0]:
+            students["absent"] = release
+        for student, nb in students.items():
+            folder = root / "submitted" / student / name
+            folder.mkdir(parents=True)
+            nbformat.write(nb, str(folder / f"{name}.ipynb"))
+    graded = _cli("grade", "--course", str(root))
+    feedback = _cli("feedback", "--course", str(root))
+    report = _cli("report", "--course", str(root))
+    # a cost figure for the log, never asserted on (the machine is shared)
+    print(f"\ncourse e2e: {len(NOTEBOOKS)} notebooks, release+grade+feedback+report in "
+          f"{time.perf_counter() - started:.0f} s wall")
+    with open(root / "reports" / "grades.csv", newline="") as fh:
+        grades = {(r["student"], r["assignment"]): r for r in csv.DictReader(fh)}
+    with open(root / "reports" / "diagnoses.csv", newline="") as fh:
+        diagnoses = list(csv.DictReader(fh))
+    return {"root": root, "grades": grades, "diagnoses": diagnoses, "bugs": bugs,
+            "out": {"grade": graded.stdout, "feedback": feedback.stdout,
+                    "report": report.stdout}}
+
+
+def test_every_manifest_notebook_has_a_catalogued_bug_to_grade():
+    missing = [n for n in NOTEBOOKS if n not in catalogued_bugs()]
+    assert not missing, (f"no bug injection for {missing}: add one to BUGS in "
+                         "tests/test_notebooks.py, a tests/notebook_bugs_*.py, or INJECTIONS in "
+                         "tests/test_notebook_bugs_04_06.py")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_the_solutions_get_every_automatic_point(course, name):
+    row = course["grades"][("perfect", name)]
+    auto, manual = _points(name, "test"), _points(name, "manual")
+    assert row["status"] == "graded" and not row["reasons"], row
+    assert float(row["score"]) == sum(auto.values()), row
+    assert float(row["max_score"]) == sum(auto.values()) + sum(manual.values()), row
+    assert not [d for d in course["diagnoses"]
+                if d["student"] == "perfect" and d["assignment"] == name]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_the_blank_release_is_graded_zero_not_an_error(course, name):
+    row = course["grades"][("blank", name)]
+    assert row["status"] == "graded" and not row["reasons"], row
+    assert float(row["score"]) == 0.0, row
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_a_catalogued_bug_costs_exactly_its_test_cell_and_is_named(course, name):
+    bug = course["bugs"].get(name)
+    if bug is None:
+        pytest.fail(f"no catalogued bug for {name} (see the test above)")
+    row = course["grades"][("buggy", name)]
+    auto = _points(name, "test")
+    assert row["status"] == "graded", row
+    assert float(row["score"]) == sum(auto.values()) - auto[bug.test], (row, bug.test)
+    mine = {(d["grade_id"], d["bug"]) for d in course["diagnoses"]
+            if d["student"] == "buggy" and d["assignment"] == name}
+    assert mine == {(bug.test, bug.bug or "")}, (bug, mine)
+
+
+def test_a_student_without_a_folder_is_missing_not_zero(course):
+    for name in NOTEBOOKS[1:]:
+        row = course["grades"][("absent", name)]
+        assert row["status"] == "missing" and row["score"] == "", row
+    assert course["grades"][("absent", NOTEBOOKS[0])]["status"] == "graded"
+    assert "0 submission(s) graded with a problem" in course["out"]["grade"]
+    assert f"{len(NOTEBOOKS) - 1} missing" in course["out"]["grade"]
+
+
+def _visible_text(page: str) -> str:
+    """The text a reader of the HTML sees: tags (the syntax highlighting) dropped."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def _secret_lines(root: Path, name: str) -> set[str]:
+    """Lines between BEGIN/END HIDDEN TESTS in the source that the release never shows
+    (00 shows its hidden calls on purpose, to explain grading: those are not secret)."""
+    cells = nbformat.read(str(ROOT / "notebooks" / f"{name}.ipynb"), as_version=4).cells
+    release = nbformat.read(str(root / "release" / name / f"{name}.ipynb"), as_version=4)
+    public = {line.strip() for c in release.cells for line in c.source.splitlines()}
+    secret = {line.strip() for c in cells for block in HIDDEN.findall(c.source)
+              for line in block.splitlines()} - public
+    return {line for line in secret if len(line) >= 6}  # not `)` or `pass`
+
+
+def test_the_course_has_hidden_test_code_to_keep_secret(course):
+    with_secrets = [n for n in NOTEBOOKS if _secret_lines(course["root"], n)]
+    assert len(with_secrets) >= len(NOTEBOOKS) - 1, with_secrets
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_feedback_never_contains_hidden_test_code(course, name):
+    root = course["root"]
+    secret = _secret_lines(root, name)
+    release = nbformat.read(str(root / "release" / name / f"{name}.ipynb"), as_version=4)
+    visible_tests = {line.strip() for c in release.cells
+                     if c.metadata.get("nbgrader", {}).get("grade")
+                     and not c.metadata.nbgrader.get("solution")
+                     for line in c.source.splitlines() if line.strip().startswith("check_")}
+    for student in ("perfect", "blank", "buggy"):
+        path = root / "feedback" / student / name / f"{name}.html"
+        if student == "buggy" and name not in course["bugs"]:
+            continue
+        assert path.is_file(), f"no feedback {path}: {course['out']['feedback']}"
+        text = _visible_text(path.read_text())
+        # the search works: the public test calls are found in the same text
+        assert any(line in text for line in visible_tests), (name, student, visible_tests)
+        leaked = sorted(line for line in secret if line in text)
+        assert not leaked, f"{path} shows hidden test code: {leaked}"
