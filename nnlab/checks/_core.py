@@ -69,7 +69,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "B12": ("weights updated with themselves or with the output error instead of dW",
             "weights shrink to zero; the fit is flat"),
     "B13": ("gradient added into the parameter instead of its gradient buffer",
-            "effective learning rate 1 and the wrong sign; outputs converge to 0.5"),
+            "effective learning rate 1 and the wrong sign: the outputs are pushed to one end "
+            "and the printed cost settles near 0.5"),
     "B14": ("gradient of W transposed, or dX computed with W instead of W.T",
             "a shape error, or wrong numbers on square layers"),
     "B15": ("gradient sign flipped (gradient ascent)", "the loss rises"),
@@ -79,6 +80,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
             "nan or inf in the loss"),
     "B18": ("an activation's derivative written wrong (1 - tanh(z), sigmoid' of the output)",
             "the gradient check fails on that layer only"),
+    "B19": ("learning rate too large (or far too small): not a bug in the code",
+            "the loss jumps around or rises from the first steps (too large); it falls, "
+            "but barely (too small)"),
 }
 
 
@@ -88,7 +92,7 @@ class CheckFailed(AssertionError):
     Attributes
     ----------
     bug : str or None
-        The catalogue id (``"B1"`` ... ``"B18"``), or None when the symptom matches no
+        The catalogue id (``"B1"`` ... ``"B19"``), or None when the symptom matches no
         catalogued bug.
     check : str or None
         The check that failed, e.g. ``"check_dense"``.
@@ -101,7 +105,7 @@ class CheckFailed(AssertionError):
     def __init__(self, message: str, bug: str | None = None, *, check: str | None = None,
                  kind: str = "bug"):
         if bug is not None and bug not in CATALOGUE:
-            raise ValueError(f"unknown bug id {bug!r}; the catalogue has B1..B18")
+            raise ValueError(f"unknown bug id {bug!r}; the catalogue has B1..B19")
         super().__init__(message)
         self.message = message
         self.bug = bug

@@ -1,0 +1,184 @@
+"""The debugging clinic of notebook 07: small networks that "don't learn", with their data.
+
+Each case is the source text of a training function `train_<case>(X, y, seed=0, lr=...,
+epochs=...) -> (net, losses)` with one thing wrong (or, for one case, nothing wrong in
+the code at all), exactly as the student reads and copies it. `case(name)` runs that text
+on the case's data and returns the loss history and trained network to diagnose.
+"""
+
+from __future__ import annotations
+
+import linecache
+from dataclasses import dataclass
+
+import numpy as np
+
+#: The lines every case's code starts with (the student pastes them too).
+_IMPORTS = """\
+import numpy as np
+
+from nnlab.layers import Dense, ReLU, Sigmoid, Tanh
+from nnlab.losses import binary_cross_entropy
+from nnlab.network import Sequential
+from nnlab.optim import sgd_step
+"""
+
+_LOOP = """\
+    losses = []
+    for _ in range(epochs):
+        loss, grad = {loss}(net.forward(X), y)
+        losses.append(loss)
+        net.backward(grad)
+        sgd_step(net.params(), net.grads(), lr)
+    return net, losses
+"""
+
+_CODE = {
+    "a": '''
+class Rectifier:
+    """max(0, x), elementwise; no parameters."""
+    params = ()
+
+    def forward(self, X):
+        self.out = np.maximum(X, 0.0)
+        return self.out
+
+    def backward(self, dY):
+        return dY * (self.out >= 0)
+
+
+def train_a(X, y, seed=0, lr=0.5, epochs=300):
+    net = Sequential(Dense(2, 16, seed=seed), Rectifier(), Dense(16, 16, seed=seed + 1),
+                     Rectifier(), Dense(16, 1, seed=seed + 2), Sigmoid())
+''' + _LOOP.format(loss="binary_cross_entropy"),
+    "b": '''
+def step(params, grads, lr):
+    """One gradient-descent step, in place, for every parameter."""
+    for name, p in params.items():
+        p -= lr * params[name]
+
+
+def train_b(X, y, seed=0, lr=0.5, epochs=300):
+    net = Sequential(Dense(2, 16, seed=seed), Tanh(), Dense(16, 1, seed=seed + 1), Sigmoid())
+    losses = []
+    for _ in range(epochs):
+        loss, grad = binary_cross_entropy(net.forward(X), y)
+        losses.append(loss)
+        net.backward(grad)
+        step(net.params(), net.grads(), lr)
+    return net, losses
+''',
+    "c": '''
+def train_c(X, y, seed=0, lr=50.0, epochs=300):
+    net = Sequential(Dense(2, 16, seed=seed), ReLU(), Dense(16, 1, seed=seed + 1), Sigmoid())
+''' + _LOOP.format(loss="binary_cross_entropy"),
+    "d": '''
+class Layer(Dense):
+    """A Dense layer with weights drawn at the scale 1 / sqrt(n_in)."""
+
+    def __init__(self, n_in, n_out, seed=0):
+        super().__init__(n_in, n_out)
+        rng = np.random.default_rng(seed)
+        self.W = rng.normal(0, 1) * np.ones((n_in, n_out)) / np.sqrt(n_in)
+
+
+def train_d(X, y, seed=0, lr=2.0, epochs=300):
+    net = Sequential(Layer(2, 16, seed=seed), Tanh(), Layer(16, 1, seed=seed + 1), Sigmoid())
+''' + _LOOP.format(loss="binary_cross_entropy"),
+    "e": '''
+def squared_error(y_hat, y):
+    """Mean squared error and its gradient with respect to y_hat."""
+    loss = float(np.mean((y_hat - y) ** 2))
+    grad = 2 * (y - y_hat) / y.size
+    return loss, grad
+
+
+def train_e(X, y, seed=0, lr=5.0, epochs=300):
+    net = Sequential(Dense(2, 16, seed=seed, init="xavier"), Tanh(),
+                     Dense(16, 1, seed=seed + 1, init="xavier"), Sigmoid())
+''' + _LOOP.format(loss="squared_error"),
+}
+
+CASES = tuple(sorted(_CODE))
+
+
+def source(name: str) -> str:
+    """The full code of case `name` ("a" ... "e"), imports included, as the student sees it."""
+    _known(name)
+    return _IMPORTS + _CODE[name]
+
+
+def _known(name) -> None:
+    if name not in _CODE:
+        raise ValueError(f"no clinic case {name!r}; the cases are {', '.join(CASES)}")
+
+
+def define(text: str, filename: str) -> dict:
+    """Run the code `text` in a fresh namespace and return it; `filename` (unique) names it
+    in tracebacks, and `inspect.getsource` finds its functions."""
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    space: dict = {"__name__": "nnlab.clinic.case"}
+    exec(compile(text, filename, "exec"), space)  # noqa: S102 - the course's own text
+    return space
+
+
+def broken(name: str):
+    """The training function of case `name`, made from `source(name)`."""
+    return define(source(name), f"<clinic case {name}>")[f"train_{name}"]
+
+
+def moons(n: int = 200, seed: int = 0, noise: float = 0.15):
+    """Two interleaved half circles: X (n, 2), labels y (n, 1) of 0.0 / 1.0, shuffled."""
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    t = rng.uniform(0, np.pi, n)
+    X = np.where(np.arange(n)[:, None] < half,
+                 np.c_[np.cos(t), np.sin(t)],
+                 np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    X = X + rng.normal(0, noise, X.shape) - [0.5, 0.25]
+    y = (np.arange(n) >= half).astype(float)[:, None]
+    order = rng.permutation(n)
+    return X[order], y[order]
+
+
+def data(name: str, seed: int = 0):
+    """``(X, y, X_val, y_val)`` of case `name`: 200 training and 200 validation samples,
+    drawn from seeds ``2 * seed`` and ``2 * seed + 1``."""
+    _known(name)
+    return (*moons(200, 2 * seed), *moons(200, 2 * seed + 1))
+
+
+@dataclass
+class Case:
+    """One patient: its code, data, the trained network and its loss history."""
+
+    name: str
+    code: str
+    X: np.ndarray
+    y: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    net: object
+    losses: list
+
+    @property
+    def train(self):
+        """The case's (broken) training function, to rerun with other data or settings."""
+        return broken(self.name)
+
+    def val_accuracy(self, net=None) -> float:
+        """Accuracy of `net` (default: the case's trained net) on the validation data."""
+        net = self.net if net is None else net
+        return float(((net.predict(self.X_val) > 0.5) == (self.y_val > 0.5)).mean())
+
+
+def case(name: str, seed: int = 0) -> Case:
+    """Run case `name`'s code on its data with its own defaults; the patient to examine."""
+    X, y, X_val, y_val = data(name, seed)
+    with np.errstate(all="ignore"):
+        net, losses = broken(name)(X, y, seed=seed)
+    return Case(name, source(name), X, y, X_val, y_val, net, losses)
+
+
+#: The accuracy on validation data a fixed network must reach (checks/rung07.py).
+TARGET = 0.9
