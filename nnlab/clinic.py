@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnlab import diagnose
+
 #: The lines every case's code starts with (the student pastes them too).
 _IMPORTS = """\
 import numpy as np
@@ -108,6 +110,12 @@ def source(name: str) -> str:
     return _IMPORTS + _CODE[name]
 
 
+def body(name: str) -> str:
+    """The code of case `name` without its import lines (the notebook's set-up cell has them)."""
+    _known(name)
+    return _CODE[name].strip("\n") + "\n"
+
+
 def _known(name) -> None:
     if name not in _CODE:
         raise ValueError(f"no clinic case {name!r}; the cases are {', '.join(CASES)}")
@@ -162,9 +170,19 @@ class Case:
     losses: list
 
     @property
+    def names(self) -> dict:
+        """Everything the case's code defines (its layers, its loss, its train function)."""
+        return define(self.code, f"<clinic case {self.name}>")
+
+    @property
     def train(self):
         """The case's (broken) training function, to rerun with other data or settings."""
-        return broken(self.name)
+        return self.names[f"train_{self.name}"]
+
+    @property
+    def loss_fn(self):
+        """The loss function the case's code trains with, ``(y_hat, y) -> (loss, grad)``."""
+        return self.names["squared_error" if self.name == "e" else "binary_cross_entropy"]
 
     def val_accuracy(self, net=None) -> float:
         """Accuracy of `net` (default: the case's trained net) on the validation data."""
@@ -181,4 +199,58 @@ def case(name: str, seed: int = 0) -> Case:
 
 
 #: The accuracy on validation data a fixed network must reach (checks/rung07.py).
-TARGET = 0.9
+TARGET = 0.95
+
+
+def examine(patient: Case) -> str:
+    """Every tool of the clinic run on `patient`, as one printable report.
+
+    The loss-curve triage; the loss at initialisation against ln 2; the overfit-8-samples
+    test; the gradient-check report of the network at initialisation on 8 samples; the
+    activation statistics of the trained network; the update/weight ratios of the first
+    step. The report shows evidence; naming the bug is the reader's job.
+    """
+    from nnlab.checks.triage import triage
+    from nnlab.gradcheck import network_gradient_report
+
+    train, X, y = patient.train, patient.X, patient.y
+    with np.errstate(all="ignore"):
+        start, _ = train(X, y, seed=0, epochs=0)
+        stepped, _ = train(X, y, seed=0, epochs=1)
+        before = {k: np.array(v) for k, v in start.params().items()}
+        report = network_gradient_report(start, patient.loss_fn, X[:8], y[:8])
+        sections = [
+            ("1. loss curve (triage)", str(triage(patient.losses))),
+            ("2. loss at initialisation", str(diagnose.loss_at_init(
+                patient.losses, k=2, loss="mse" if patient.name == "e" else "cross_entropy"))),
+            ("3. overfit 8 samples", str(diagnose.overfit_tiny(train, X, y, n=8, seed=0))),
+            ("4. gradient check at initialisation, 8 samples", str(report)),
+            ("5. activations of the trained network (training data)",
+             diagnose.activation_stats(patient.net, X)),
+            ("6. the first update, relative to the weights",
+             diagnose.update_ratios(before, stepped.params(), stepped.grads())),
+        ]
+    return "\n\n".join(f"{head}\n{body}" for head, body in sections)
+
+
+def compare(patient: Case, fixed=None):
+    """The patient's loss curve, beside the one of `fixed` (the student's `train_<case>`)
+    trained on the same data; prints both validation accuracies. Returns the figure.
+
+    With `fixed` None (the exercise not done yet) it draws the broken run alone and says
+    which exercise to finish, so a notebook run top to bottom does not stop here.
+    """
+    from nnlab.plot import loss_curves
+
+    curves = {"as reported": patient.losses}
+    if fixed is None:
+        print(f"case {patient.name}: validation accuracy {patient.val_accuracy():.3f}; write "
+              f"train_{patient.name} in the exercise above to see your fix beside it")
+    else:
+        with np.errstate(all="ignore"):
+            net, curves["your fix"] = fixed(patient.X, patient.y, seed=0)
+        print(f"case {patient.name}: validation accuracy {patient.val_accuracy():.3f} as "
+              f"reported, {patient.val_accuracy(net):.3f} with your fix (target {TARGET:.2f})")
+    fig = loss_curves(curves, logy=True, title=f"case {patient.name}: loss per epoch")
+    fig.set_size_inches(5, 3)
+    return fig
