@@ -266,6 +266,17 @@ def test_source_runs_with_solutions(name, record_property):
     # generous: the budget is for an idle machine, the suite shares two cores
     assert seconds < 3 * SECONDS_BUDGET, (f"{name} took {seconds:.0f} s; budget "
                                           f"{SECONDS_BUDGET} s; {_where_the_time_went(nb)}")
+    # every number the text states (a claim marker) is what a cell printed: tests/claims.py
+    wrong = _claims().problems(nb)
+    assert not wrong, f"{name}: the text states numbers the run does not print:\n" + \
+        "\n".join(wrong)
+
+
+def _claims():
+    spec = importlib.util.spec_from_file_location("claims", Path(__file__).parent / "claims.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _where_the_time_went(nb) -> str:
