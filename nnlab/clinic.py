@@ -254,3 +254,51 @@ def compare(patient: Case, fixed=None):
     fig = loss_curves(curves, logy=True, title=f"case {patient.name}: loss per epoch")
     fig.set_size_inches(5, 3)
     return fig
+
+
+# --------------------------------------------------------------------------- notebook 03
+
+class Act:
+    """An elementwise activation given as two functions: f(X) and its derivative f'(X).
+
+    Every activation of `faulty_network` is an `Act`, so the class name gives nothing away.
+    """
+
+    params = ()
+
+    def __init__(self, f, df):
+        self.f, self.df = f, df
+
+    def forward(self, X):
+        self.X = X
+        return self.f(X)
+
+    def backward(self, dY):
+        return dY * self.df(self.X)
+
+    def __repr__(self) -> str:
+        return "Act()"
+
+
+def faulty_network():
+    """Notebook 03's "find the bug": 2-4-4-4-1 of reference Dense layers and `Act`
+    activations (tanh, tanh, tanh, sigmoid), one of which has a wrong derivative.
+    Returns ``(net, X (8, 2), y (8, 1))``."""
+    from nnlab.activations import sigmoid
+    from nnlab.layers import Dense
+    from nnlab.network import Sequential
+
+    def tanh_slope(X):
+        return 1 - np.tanh(X) ** 2
+
+    def sigmoid_slope(X):
+        s = sigmoid(X)
+        return s * (1 - s)
+
+    net = Sequential(Dense(2, 4, seed=0, init="xavier"), Act(np.tanh, tanh_slope),
+                     Dense(4, 4, seed=1, init="xavier"), Act(np.tanh, tanh_slope),
+                     Dense(4, 4, seed=2, init="xavier"),
+                     Act(np.tanh, lambda X: 1 - np.tanh(X)),   # B18: not squared
+                     Dense(4, 1, seed=3, init="xavier"), Act(sigmoid, sigmoid_slope))
+    X, y = moons(8, seed=5)
+    return net, X, y

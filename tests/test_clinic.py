@@ -72,3 +72,26 @@ def test_compare_with_a_fix_draws_both_curves(capsys):
 def test_unknown_case_is_named():
     with pytest.raises(ValueError, match="no clinic case 'z'; the cases are a, b, c, d, e"):
         clinic.case("z")
+
+
+def test_faulty_network_has_one_wrong_backward_the_report_points_near():
+    """Notebook 03's "find the bug": layer 5 alone fails its own check; the report's note
+    names it and the Dense above it as suspects."""
+    import numpy as np
+
+    from nnlab.checks.rung07 import FAULTY_LAYER
+    from nnlab.gradcheck import layer_numerical_gradient, network_gradient_report, relative_error
+    from nnlab.network import Sequential
+
+    net, X, y = clinic.faulty_network()
+    report = network_gradient_report(net, "bce", X, y)
+    assert not report.passed and "5 (Act), 6 (Dense)" in report.diagnosis
+    rng = np.random.default_rng(0)
+    bad = []
+    for i, layer in enumerate(net.layers):
+        X_in = Sequential(*net.layers[:i]).forward(X) if i else X
+        out = layer.forward(X_in)
+        dY = rng.normal(size=out.shape)
+        if relative_error(layer.backward(dY), layer_numerical_gradient(layer, X_in, dY)) > 1e-6:
+            bad.append(i)
+    assert bad == [FAULTY_LAYER]

@@ -154,6 +154,8 @@ BUGS: dict[str, list[Bug]] = {
                     self.db = dY.sum(axis=0)
                     return dY @ self.W.T
             """, "test_dense_init", "B6", "seed 001-style symmetric init: every weight equal"),
+        Bug("faulty_layer", "faulty_layer = 6", "test_faulty_layer", None,
+            "find the bug: the Dense above the faulty activation blamed"),
     ],
 }
 

@@ -34,6 +34,11 @@ CASES = {
 }
 
 __all__ = [f"check_{kind}_{c}" for c in CASES for kind in ("diagnosis", "train")]
+__all__ += ["check_faulty_layer"]
+
+#: notebook 03's "find the bug": the index of the layer of nnlab.clinic.faulty_network()
+#: whose backward is wrong
+FAULTY_LAYER = 5
 
 _ID = re.compile(r"B(1[0-9]|[1-9])")
 
@@ -226,6 +231,32 @@ def _make_fix(case: str):
         f"of clinic case {case} (notebook 07): X (200, 2) moons, y (200, 1); the trained net "
         f"must classify validation data with {TARGET:.0%} accuracy.")
     return check(f"train_{case}", rung="07", covers=(CASES[case][0],))(check_train)
+
+
+# --------------------------------------------------------------------------- notebook 03
+
+@check("faulty_layer", rung="03", covers=())
+def check_faulty_layer(faulty_layer, *, hidden=False):
+    """Check `faulty_layer`, the index in ``net.layers`` of the layer of
+    `nnlab.clinic.faulty_network()` whose backward pass is wrong (notebook 03)."""
+    if isinstance(faulty_layer, bool) or not isinstance(faulty_layer, (int, float, numpy.integer)) \
+            or faulty_layer != int(faulty_layer):
+        fail(f"faulty_layer = {faulty_layer!r}; write the layer's index in net.layers, a whole "
+             "number such as faulty_layer = 2.")
+    index = int(faulty_layer)
+    if index == FAULTY_LAYER:
+        return
+    if not 0 <= index < 8:
+        fail(f"faulty_layer = {index}: the network has layers 0 to 7 (print(net) lists them).")
+    if index in (FAULTY_LAYER + 1,):
+        fail(f"faulty_layer = {index}: that Dense layer's own dW and db pass the report, and "
+             "its dX = dY @ W.T is right too: check it with layer_numerical_gradient(layer, "
+             "X_in, dY), feeding it the input it sees in the network. The report names two "
+             "suspects; only one of them fails on its own.")
+    fail(f"faulty_layer = {index}: the report says every gradient from one layer up is "
+         "right and every one below it wrong. The wrong backward sits just below the lowest "
+         "layer whose gradients pass: read the report's note, then check its suspects one at "
+         "a time with layer_numerical_gradient.")
 
 
 for _case in CASES:

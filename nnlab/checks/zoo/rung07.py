@@ -23,6 +23,20 @@ class Answer(str):
 _MADE: list = []
 
 
+class IntAnswer(int):
+    """A layer index with a name, so the zoo can list it like a function."""
+
+    @property
+    def __name__(self):
+        return f"layer_{int(self)}"
+
+
+class FloatAnswer(float):
+    @property
+    def __name__(self):
+        return f"layer_{self!r}"
+
+
 def _variant(case: str, style: str, *edits: tuple[str, str]):
     text = clinic.source(case)
     head = re.search(rf"def train_{case}\(.*\):\n", text).group(0)
@@ -91,3 +105,9 @@ for _case, (_truth, _tool) in __import__("nnlab.checks.rung07", fromlist=["CASES
         ZOO.append(Specimen(_diag, Answer(_answer), True, None, _how))
     for _answer, _how in zip(_WRONG[_case], ("another catalogue id", "not an id"), strict=True):
         ZOO.append(Specimen(_diag, Answer(_answer), False, None, _how))
+
+ZOO.append(Specimen("check_faulty_layer", IntAnswer(5), True, None, "the index"))
+ZOO.append(Specimen("check_faulty_layer", FloatAnswer(5.0), True, None, "the index as a float"))
+ZOO.append(Specimen("check_faulty_layer", IntAnswer(6), False, None, "the Dense above it"))
+ZOO.append(Specimen("check_faulty_layer", IntAnswer(0), False, None, "the first layer"))
+ZOO.append(Specimen("check_faulty_layer", Answer("5"), False, None, "a string"))
