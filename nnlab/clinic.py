@@ -4,6 +4,7 @@ Each case is the source text of a training function `train_<case>(X, y, seed=0, 
 epochs=...) -> (net, losses)` with one thing wrong (or, for one case, nothing wrong in
 the code at all), exactly as the student reads and copies it. `case(name)` runs that text
 on the case's data and returns the loss history and trained network to diagnose.
+`faulty_network()` is notebook 03's smaller exercise of the same kind.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ code really does. `check_train_<case>` trains the student's fixed `train_<case>`
 case's data (hidden: other seeds and other data) and wants 95% accuracy on validation
 data; before that it probes the returned network for the catalogued bugs a fix can leave
 behind, and after a failed run it retrains at a tenth or ten times the learning rate to
-tell a bug from a bad learning rate (B19).
+tell a bug from a bad learning rate (B19). `check_faulty_layer` grades the same kind of
+exercise in notebook 03: which layer of `nnlab.clinic.faulty_network()` is wrong.
 """
 
 from __future__ import annotations
