@@ -39,8 +39,11 @@ test: install lint browser
 demo: install
 	$(PY) -m autograder demo
 
+# The student versions (released into student/ by nbgrader, as on Binder), not the source
+# notebooks with their solutions; an existing student/ is kept, so work there is not lost.
 lab: install
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+	@test -f student/00_welcome.ipynb || bash scripts/student-versions.sh $(PY)
+	$(VENV)/bin/jupyter lab --notebook-dir=student $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # nbgrader's formgrader over the class graded in course/ (its nbgrader_config.py is there).
 formgrader: install

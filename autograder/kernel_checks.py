@@ -22,6 +22,10 @@ NAMES = (
     "check_sigmoid_derivative", "check_sigmoid_layer", "check_softmax",
     "check_softmax_cross_entropy", "check_standardizer", "check_tanh", "check_train_neuron",
     "check_train_xor",
+    # notebook 07, the debugging clinic
+    "check_diagnosis_a", "check_diagnosis_b", "check_diagnosis_c", "check_diagnosis_d",
+    "check_diagnosis_e", "check_train_a", "check_train_b", "check_train_c", "check_train_d",
+    "check_train_e", "check_faulty_layer",
 )
 
 

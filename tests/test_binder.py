@@ -44,14 +44,54 @@ def test_postbuild_is_an_executable_bash_script_that_stops_on_errors(repo_root):
     assert "set -euo pipefail" in lines, "without set -e a failing step still builds an image"
 
 
-def test_readme_binder_link_opens_the_first_student_notebook(repo_root):
-    links = BINDER_LINK.findall((repo_root / "README.md").read_text())
-    assert links, "README.md has no https://mybinder.org/v2/gh/<org>/nnlab/HEAD?urlpath=... link"
-    for link in links:
-        urlpath = parse_qs(urlparse(link).query)["urlpath"][0]
-        assert urlpath == f"lab/tree/{FIRST}", f"{link} should open lab/tree/{FIRST}"
-    assert (repo_root / "notebooks" / Path(FIRST).name).exists(), (
-        f"the link's notebook has no source notebooks/{Path(FIRST).name}")
+def test_readme_links_no_placeholder_and_names_the_link_command(repo_root):
+    readme = (repo_root / "README.md").read_text()
+    assert not BINDER_LINK.findall(readme), (
+        "README.md links a fixed organisation's Binder; it must say how to make the link "
+        "for wherever the repository is hosted (python -m nnlab binder-link)")
+    assert "python -m nnlab binder-link" in readme
+    assert (repo_root / "notebooks" / Path(FIRST).name).exists()
+
+
+@pytest.mark.parametrize("remote, link", [
+    ("https://github.com/someone/nnlab.git",
+     "https://mybinder.org/v2/gh/someone/nnlab/HEAD?urlpath=lab/tree/" + FIRST),
+    ("git@github.com:someone/nnlab.git",
+     "https://mybinder.org/v2/gh/someone/nnlab/HEAD?urlpath=lab/tree/" + FIRST),
+    ("https://gitlab.com/group/sub/nnlab",
+     "https://mybinder.org/v2/gl/group%2Fsub%2Fnnlab/HEAD?urlpath=lab/tree/" + FIRST),
+    ("https://git.example.org/nnlab.git",
+     "https://mybinder.org/v2/git/https%3A%2F%2Fgit.example.org%2Fnnlab.git/HEAD"
+     "?urlpath=lab/tree/" + FIRST),
+])
+def test_binder_link_from_a_clone_url_opens_the_first_student_notebook(remote, link):
+    from nnlab.binder import binder_link
+
+    assert binder_link(remote) == link
+    assert parse_qs(urlparse(link).query)["urlpath"] == [f"lab/tree/{FIRST}"]
+
+
+@pytest.mark.parametrize("remote", ["", "/srv/git/nnlab", "https://github.com/only-owner"])
+def test_binder_link_refuses_what_binder_cannot_build(remote):
+    from nnlab.binder import binder_link
+
+    with pytest.raises(ValueError, match="URL|empty"):
+        binder_link(remote)
+
+
+def _git(cwd, *args):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_binder_link_command_reads_the_clones_origin(tmp_path):
+    _git(tmp_path, "init", "-q")
+    cmd = [sys.executable, "-m", "nnlab", "binder-link"]
+    lost = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+    assert lost.returncode == 1 and "no remote called origin" in lost.stderr
+    _git(tmp_path, "remote", "add", "origin", "https://github.com/someone/nnlab.git")
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ("https://mybinder.org/v2/gh/someone/nnlab/HEAD"
+                                   f"?urlpath=lab/tree/{FIRST}")
 
 
 # --------------------------------------------------------------------------- postBuild, for real
@@ -145,6 +185,8 @@ def test_postbuild_writes_a_student_version_of_every_notebook(built):
         source_ids = {c.metadata["nbgrader"]["grade_id"] for c in source.cells
                       if c.metadata.get("nbgrader", {}).get("grade_id")}
         assert graded == source_ids, f"student/{name} lost graded cells: {source_ids - graded}"
+    signpost = (repo / "student" / "README.md").read_text()
+    assert "`notebooks/`" in signpost and "try first" in signpost, signpost
 
 
 @pytest.mark.slow

@@ -256,6 +256,9 @@ def test_xor_success_grid_shows_rates_per_hidden_size():
     rates = plot.xor_success_grid([[0.2, 0.4]], [3], columns=[0.1, 1.0],
                                   column_label="learning rate")
     assert rates.axes[0].get_xlabel() == "learning rate"
+    # rates: each cell's number in the cell, no average across learning rates
+    assert [t.get_text() for t in rates.axes[0].texts] == ["20%", "40%"]
+    assert "30%" not in rates.axes[0].get_title()
 
 
 @pytest.mark.parametrize("success, hidden, kw, match", [

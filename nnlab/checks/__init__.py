@@ -14,6 +14,7 @@ from nnlab.checks.rung03 import *  # noqa: F401,F403
 from nnlab.checks.rung04 import *  # noqa: F401,F403
 from nnlab.checks.rung05 import *  # noqa: F401,F403
 from nnlab.checks.rung06 import *  # noqa: F401,F403
+from nnlab.checks.rung07 import *  # noqa: F401,F403
 from nnlab.checks.triage import triage  # noqa: F401
 
 __all__ = ["CATALOGUE", "REGISTRY", "CheckFailed", "triage", *REGISTRY]

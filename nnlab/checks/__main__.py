@@ -258,9 +258,15 @@ def list_checks(out=None) -> None:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["notebook"]:  # python -m nnlab.checks notebook FILE.ipynb
+        from nnlab.checks.notebook import main as notebook_main
+
+        return notebook_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m nnlab.checks",
-        description="Run the checks' mutation zoo (--selftest) or list the checks (--list).")
+        description="Run the checks' mutation zoo (--selftest) or list the checks (--list). "
+                    "`python -m nnlab.checks notebook FILE.ipynb` checks a whole notebook.")
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--selftest", action="store_true",
                       help="run every specimen through its check and print the tables")

@@ -107,8 +107,9 @@ def xor_success_grid(success, hidden_sizes, *, columns=None, column_label: str =
     """Which runs learned XOR: hidden sizes down, seeds (or learning rates) across (04).
 
     `success (len(hidden_sizes), m)`: booleans (one run each) or success rates in [0, 1].
-    `columns` labels the m columns (default 0..m-1), named by `column_label`. Each row's
-    mean success rate is written at its right. Returns the Figure.
+    `columns` labels the m columns (default 0..m-1), named by `column_label`. For booleans
+    each row's share of successes is written at its right; for rates, each cell's rate is
+    written in the cell and nothing is averaged across columns. Returns the Figure.
     """
     success = np.asarray(success)
     hidden_sizes = list(hidden_sizes)
@@ -134,7 +135,15 @@ def xor_success_grid(success, hidden_sizes, *, columns=None, column_label: str =
     ax.set_yticks(range(len(hidden_sizes)), [str(h) for h in hidden_sizes])
     ax.set_xlabel(column_label)
     ax.set_ylabel("hidden units")
-    for i, rate in enumerate(rates.mean(axis=1)):
-        ax.text(len(columns) - 0.4, i, f" {rate:.0%}", va="center", ha="left")
-    ax.set_title(title or f"XOR learned (overall {rates.mean():.0%})")
+    if success.dtype == bool:
+        # one run per cell: each row's share of successes, at its right
+        for i, rate in enumerate(rates.mean(axis=1)):
+            ax.text(len(columns) - 0.4, i, f" {rate:.0%}", va="center", ha="left")
+        ax.set_title(title or f"XOR learned (overall {rates.mean():.0%})")
+        return fig
+    # each cell is already a rate (over seeds): its number in the cell, and no average
+    # across the columns, which would mix different settings (learning rates)
+    for (i, j), rate in np.ndenumerate(rates):
+        ax.text(j, i, f"{rate:.0%}", va="center", ha="center", fontsize=9)
+    ax.set_title(title or "XOR success rate")
     return fig

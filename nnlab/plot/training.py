@@ -58,7 +58,12 @@ def loss_curves(history, *, ax=None, logy: bool = False, title: str | None = Non
         acc_ax.set_ylabel("accuracy")
         more = acc_ax.get_legend_handles_labels()
         handles, names = handles + more[0], names + more[1]
-    if len(curves) > 1:
+    if acc_ax is not None:
+        # two y axes share the plot: a legend inside would sit over one of the curves
+        ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+                  ncol=min(len(names), 4), fontsize=8, frameon=False)
+        fig.subplots_adjust(bottom=0.3)
+    elif len(curves) > 1:
         ax.legend(handles, names, loc="best")
     ax.set_title(title or "loss per epoch")
     return fig

@@ -48,7 +48,7 @@ def correct(check: str, style: str, *, note: str | None = None, **kwargs):
 
 def load() -> list[Specimen]:
     """Import every rung's specimens (once) and return the whole zoo."""
-    for rung in ("00", "01", "02", "03", "04", "05", "06"):
+    for rung in ("00", "01", "02", "03", "04", "05", "06", "07"):
         importlib.import_module(f"nnlab.checks.zoo.rung{rung}")
     importlib.import_module("nnlab.checks.zoo.corpus")
     return ZOO
