@@ -269,10 +269,8 @@ def test_source_runs_with_solutions(name, record_property):
     print(f"{name}: {seconds:.1f} s with solutions; {_where_the_time_went(nb)}")
     # every number the text states (a claim marker) is what a cell printed: tests/claims.py
     wrong = _claims().problems(nb)
-    assert not wrong, f"{name}: the text states numbers the run does not print:
-" + \
-        "
-".join(wrong)
+    assert not wrong, f"{name}: the text states numbers the run does not print:\n" + \
+        "\n".join(wrong)
 
 
 def _claims():
