@@ -1,10 +1,14 @@
-"""Grade a list of (student, assignment) submissions in this process, one after another.
+"""One submission on the coordinator: prepare it for a grading task, then commit what
+the task returned.
 
-A worker pays nbgrader's imports once and runs nbgrader's `Autograde` converter per
-submission on a scratch copy of it. A submission that kills or hangs its kernel is
-graded again with the offending cell replaced by a `raise`, so the rest still counts;
-every outcome is written as an atomic status record (`grader/status/<student>/<a>.json`).
-Run by `grade` as ``python -m autograder.worker UNITS.json``.
+`prepare` checks the submission before any kernel runs (preflight, the static cheat
+scan), drops links handed in, and sanitizes the notebook with nbgrader's own
+sanitize preprocessors (test cells restored from the gradebook): the task gets only
+that notebook, the other files and the settings. `commit` runs nbgrader's `Autograde`
+on the executed notebook the task returned, with the executor left out of the pipeline,
+so nbgrader itself scores it and writes the gradebook and autograded/; then it writes
+the status record (`grader/status/<student>/<a>.json`, atomically, last) and the log.
+Only the coordinator calls these, one submission at a time.
 """
 
 from __future__ import annotations
@@ -15,20 +19,18 @@ import logging
 import os
 import re
 import shutil
-import signal
-import sys
 import time
 from io import StringIO
 from pathlib import Path
 
 import nbformat
 
-from autograder import integrity, kernel, preprocessors
+from autograder import engine, integrity
 from autograder.course import Course, load_config, write_json_atomic
+from autograder.gradebook import read_scores
 from autograder.preflight import preflight
 
-SCRATCH = "grader/scratch/submitted"  # nbgrader's submitted_directory for the scratch copies
-SALVAGE_ATTEMPTS = 2
+SCRATCH = "grader/scratch/submitted"  # nbgrader's submitted_directory when committing
 BUG_LINE = re.compile(r"^(check_\w+) found bug (B\d+) \((.*)\)$")
 # Errors raised in a student's cell that mean a limit did its job.
 LIMIT_ERRORS = {"MemoryError": "memory-limit", "BlockingIOError": "process-limit",
@@ -38,6 +40,7 @@ INTEGRITY_EVENTS = {"tampering-undone": "tampering undone by the grader before t
                     "files-withheld": "files that would shadow the course's modules were "
                                       "not given to the kernel: ",
                     "guard-failed": "the grader could not guard this test (scored 0): "}
+assert set(INTEGRITY_EVENTS) == engine.INTEGRITY_EVENTS
 SEVERITY = ["submission-timeout", "kernel-died", "kernel-unresponsive", "cell-timeout",
             "memory-limit", "process-limit", "input-call", "output-flood", "cells-deleted",
             "cells-duplicated", "wrong-files", "grader-error"]
@@ -116,48 +119,114 @@ def cell_reasons(nb, max_lines: int) -> list[str]:
     return reasons
 
 
-def neutralise(path: Path, event: dict) -> bool:
-    """Replace the cell that hung or killed the kernel by a `raise`; False if not found."""
-    nb = nbformat.read(str(path), as_version=4)
-    for cell in nb.cells:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if cell.cell_type == "code" and cell.source == event.get("source") and not (
-                gid and cell.metadata.nbgrader.get("grade")):
-            cell.source = (f"raise RuntimeError('The grader removed this cell: it caused "
-                           f"{event['kind']} when the notebook was graded.')")
-            nbformat.write(nb, str(path))
-            return True
-    return False
-
-
-def repair_duplicates(path: Path) -> None:
+def repair_duplicates(nb) -> None:
     """Keep the first cell of each grade_id; later copies become plain cells.
 
     nbgrader 0.9.6's DeduplicateIds leaves the copies with grade_id-less metadata, on which
     OverwriteCells(add_missing_cells=True) crashes.
     """
-    nb = nbformat.read(str(path), as_version=4)
-    seen, changed = set(), False
+    seen = set()
     for cell in nb.cells:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if gid in seen:
             del cell.metadata["nbgrader"]
-            changed = True
         elif gid:
             seen.add(gid)
-    if changed:
-        nbformat.write(nb, str(path))
+
+
+def structure(nb) -> list[tuple]:
+    """What the task may not change: every nbgrader cell's id and kind, and the source of
+    the cells a student cannot edit (tests, read-only cells)."""
+    found = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta:
+            fixed = meta.get("locked") or (meta.get("grade") and not meta.get("solution"))
+            found.append((meta.get("grade_id"), bool(meta.get("grade")),
+                          bool(meta.get("solution")), cell.source if fixed else None))
+    return found
+
+
+def _files(folder: Path, notebook: str) -> tuple[dict[str, bytes], list[str]]:
+    """(the submission's other files by relative path, links handed in, not followed)."""
+    files, links = {}, []
+    for where, dirs, names in os.walk(folder):
+        here = Path(where)
+        for name in list(dirs) + names:
+            path = here / name
+            rel = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                links.append(rel)
+                if name in dirs:
+                    dirs.remove(name)
+            elif path.is_file() and rel != notebook:
+                files[rel] = path.read_bytes()
+    return files, sorted(links)
+
+
+def _sanitize(course: Course, nb, student: str, assignment: str, folder: Path):
+    """nbgrader's sanitize preprocessors, as its Autograde runs them before executing."""
+    from nbgrader.converters import Autograde
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.utils.importstring import import_item
+
+    config = load_config(course)
+    app = Autograde(coursedir=CourseDirectory(config=config), config=config)
+    resources = {"metadata": {"path": str(folder)},
+                 "nbgrader": {"student": student, "assignment": assignment,
+                              "notebook": assignment, "db_url": course.url}}
+    for pp in app.sanitize_preprocessors:
+        cls = import_item(pp) if isinstance(pp, str) else pp
+        nb, resources = cls(config=config)(nb, resources)
+    return nb
+
+
+def prepare(course: Course, student: str, assignment: str, settings: dict,
+            key: str | None = None) -> tuple[dict, dict | None]:
+    """(the status record so far, the grading task's payload, or None when the
+    submission cannot be graded at all and its record is already final)."""
+    source = course.source / assignment / f"{assignment}.ipynb"
+    folder = course.submitted / student / assignment
+    record = {"student": student, "assignment": assignment, "notebook": assignment,
+              "hash": content_hash(folder, source, settings), "reasons": [], "events": [],
+              "diagnoses": [], "score": None, "max_score": None, "cells": {}, "detail": "",
+              "flags": []}
+    check = preflight(course.submission(student, assignment), source)
+    record["reasons"] += check.notes
+    record["detail"] = check.detail
+    if check.fatal:
+        record["status"] = "missing" if check.fatal == "missing" else f"error:{check.fatal}"
+        return record, None
+    record["flags"] = integrity.scan_notebook(course.submission(student, assignment))
+    files, links = _files(folder, f"{assignment}.ipynb")
+    if links:  # nbgrader would copy them as root, following them: they never leave submitted/
+        record["flags"].append({"grade_id": "", "flag": "links handed in were not followed: "
+                                + ", ".join(links)[:300]})
+    nb = nbformat.read(str(course.submission(student, assignment)), as_version=4)
+    if "cells-duplicated" in check.notes:
+        repair_duplicates(nb)
+    nb = _sanitize(course, nb, student, assignment, folder)
+    payload = {"key": key or f"{student}/{assignment}/{record['hash']}", "student": student,
+               "assignment": assignment, "notebook": nbformat.writes(nb), "files": files,
+               "settings": settings}
+    return record, payload
 
 
 def autograde(course: Course, student: str, assignment: str, settings: dict) -> tuple[bool, str]:
-    """Run nbgrader's Autograde on the scratch copy. (succeeded, captured log)."""
+    """nbgrader's Autograde on the executed notebook in the scratch folder, its executor
+    left out: nbgrader scores it, writes autograded/ and the gradebook. (ok, its log)."""
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
 
-    config = load_config(course, **{"CourseDirectory.submitted_directory": SCRATCH,
+    config = load_config(course, **settings)
+    steps = list(config.Autograde.autograde_preprocessors)
+    config = load_config(course, **{**settings,
+                                    "CourseDirectory.submitted_directory": SCRATCH,
                                     "CourseDirectory.student_id": student,
                                     "CourseDirectory.assignment_id": assignment,
-                                    **settings})
+                                    # the notebook arrives sanitized and executed
+                                    "Autograde.sanitize_preprocessors": [],
+                                    "Autograde.autograde_preprocessors": steps[1:]})
     app = Autograde(coursedir=CourseDirectory(config=config), config=config)
     app.force = True
     app.create_student = True
@@ -177,150 +246,65 @@ def autograde(course: Course, student: str, assignment: str, settings: dict) -> 
     return ok, buffer.getvalue()
 
 
-def read_scores(course: Course, student: str, assignment: str) -> dict:
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(f"sqlite:///{course.db}", course_id="nnlab") as gb:
-        try:
-            sub = gb.find_submission(assignment, student)
-        except MissingEntry:
-            return {}
-        cells = {g.name: {"score": g.score, "max": g.max_score, "auto": g.auto_score}
-                 for nb in sub.notebooks for g in nb.grades}
-        return {"score": sub.score, "max_score": sub.max_score, "cells": cells,
-                "needs_manual_grade": sub.needs_manual_grade}
-
-
-def grade_one(course: Course, student: str, assignment: str, settings: dict) -> dict:
-    """Grade one submission and write its status record; return the record."""
-    started = time.time()
-    source = course.source / assignment / f"{assignment}.ipynb"
-    folder = course.submitted / student / assignment
-    record = {"student": student, "assignment": assignment, "notebook": assignment,
-              "hash": content_hash(folder, source, settings), "reasons": [], "events": [],
-              "diagnoses": [], "score": None, "max_score": None, "cells": {}, "detail": ""}
-    check = preflight(course.submission(student, assignment), source)
-    record["reasons"] += check.notes
-    record["detail"] = check.detail
-    if check.fatal:
-        record["status"] = "missing" if check.fatal == "missing" else f"error:{check.fatal}"
-        record["seconds"] = round(time.time() - started, 2)
-        write_json_atomic(status_path(course, student, assignment), record)
-        return record
-    record["flags"] = integrity.scan_notebook(course.submission(student, assignment))
-    scratch = course.root / SCRATCH / student / assignment
-    shutil.rmtree(scratch, ignore_errors=True)
-    links: list[str] = []
-
-    def drop_links(where, names):
-        # nbgrader copies a submission's files as root, following links: a link to the
-        # gradebook would reach the kernel as a copy of it. Links never leave submitted/.
-        found = [n for n in names if os.path.islink(os.path.join(where, n))]
-        links.extend(os.path.relpath(os.path.join(where, n), folder) for n in found)
-        return found
-
-    shutil.copytree(folder, scratch, ignore=drop_links)
-    if links:
-        record["flags"].append({"grade_id": "", "flag": "links handed in were not followed: "
-                                + ", ".join(sorted(links))[:300]})
-    if "cells-duplicated" in check.notes:
-        repair_duplicates(scratch / f"{assignment}.ipynb")
-    log = ""
-    for _attempt in range(SALVAGE_ATTEMPTS + 1):
-        preprocessors.EVENTS.clear()
-        ok, log = autograde(course, student, assignment, settings)
-        record["events"] += [{k: v for k, v in e.items() if k != "source"}
-                             for e in preprocessors.EVENTS]
-        faults = [e for e in preprocessors.EVENTS if e["kind"] not in INTEGRITY_EVENTS]
-        fatal = [e for e in faults if e["kind"] != "cell-timeout"]
-        if not ok and fatal and fatal[-1]["cell"] is None and _attempt < SALVAGE_ATTEMPTS:
-            time.sleep(1.0)  # the kernel died before any cell ran: not this student's doing
-            continue
-        record["reasons"] += [e["kind"] for e in faults]
-        if ok or not fatal or not neutralise(scratch / f"{assignment}.ipynb", fatal[-1]):
-            break
-    shutil.rmtree(scratch, ignore_errors=True)
+def commit(course: Course, record: dict, payload: dict, outcome: dict, settings: dict) -> dict:
+    """Write what the task returned: gradebook, autograded notebook, log, status record."""
+    started = time.perf_counter()
+    student, assignment = record["student"], record["assignment"]
+    record["events"] += [{k: v for k, v in e.items() if k != "source"}
+                         for e in outcome.get("events", [])]
+    record["reasons"] += outcome.get("faults", [])
     for event in record["events"]:
         if event["kind"] in INTEGRITY_EVENTS:
             flag = {"grade_id": event.get("grade_id") or "",
                     "flag": INTEGRITY_EVENTS[event["kind"]] + event.get("detail", "")}
             if flag not in record["flags"]:
                 record["flags"].append(flag)
-    log_path = course.grader / "logs" / student / f"{assignment}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log_path.write_text(log)
+    log = (f"[INFO] executed on {outcome.get('host', '?')} in {outcome.get('seconds')} s, "
+           f"{outcome.get('attempts')} attempt(s)\n{outcome.get('error', '')}")
+    executed = nbformat.reads(outcome["notebook"], as_version=4) if outcome.get("ok") else None
+    ok = False
+    if executed is not None and structure(executed) != structure(
+            nbformat.reads(payload["notebook"], as_version=4)):
+        log += "[ERROR] the executed notebook's grade cells differ from the ones sent\n"
+    elif executed is not None:
+        scratch = course.root / SCRATCH / student / assignment
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        engine._write_files(scratch, payload["files"])
+        nbformat.write(executed, str(scratch / f"{assignment}.ipynb"))
+        ok, more = autograde(course, student, assignment, settings)
+        log += more
+        shutil.rmtree(scratch, ignore_errors=True)
     if ok:
-        executed = nbformat.read(str(course.autograded / student / assignment
-                                     / f"{assignment}.ipynb"), as_version=4)
-        record["diagnoses"] = diagnoses(executed)
+        graded = nbformat.read(str(course.autograded / student / assignment
+                                   / f"{assignment}.ipynb"), as_version=4)
+        record["diagnoses"] = diagnoses(graded)
         record["flags"] += distrusted(record["diagnoses"])
-        record["reasons"] += cell_reasons(executed, settings.get("LimitOutput.max_lines", 500))
+        record["reasons"] += cell_reasons(graded, settings.get("LimitOutput.max_lines", 500))
         record.update(read_scores(course, student, assignment))
     else:
         record["reasons"].append("grader-error")
         record["detail"] += log[-2000:]
-    reasons = sorted(set(record["reasons"]), key=SEVERITY.index)
-    record["reasons"] = reasons
-    record["status"] = f"error:{reasons[0]}" if reasons else "graded"
-    record["seconds"] = round(time.time() - started, 2)
-    write_json_atomic(status_path(course, student, assignment), record)
+    log_path = course.grader / "logs" / student / f"{assignment}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_text(log)
+    record["seconds"] = outcome.get("seconds")
+    record["commit_seconds"] = round(time.perf_counter() - started, 3)
+    return finish(course, record)
+
+
+def finish(course: Course, record: dict) -> dict:
+    """Settle the status from the reasons and write the record (the commit's last act)."""
+    if "status" not in record:
+        reasons = sorted(set(record["reasons"]), key=SEVERITY.index)
+        record["reasons"] = reasons
+        record["status"] = f"error:{reasons[0]}" if reasons else "graded"
+    write_json_atomic(status_path(course, record["student"], record["assignment"]), record)
     return record
 
 
-def die_with_parent() -> None:
-    """On Linux, ask to be SIGKILLed when the grader that started us dies (kill -9 of
-    `python -m autograder grade` then leaves no worker grading on behind a re-run)."""
-    parent = os.environ.get("NNLAB_GRADER_PID")
-    if not sys.platform.startswith("linux") or not parent:
-        return
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != int(parent):  # the grader died before prctl took effect
-        os._exit(1)
-
-
-def claim(course: Course, student: str) -> bool:
-    """Take `student` for this worker; False when another worker already has them."""
-    try:
-        os.close(os.open(course.grader / "claims" / student, os.O_CREAT | os.O_EXCL))
-    except FileExistsError:
-        return False
-    return True
-
-
-def main(argv: list[str]) -> int:
-    """``python -m autograder.worker QUEUE.json``: {"course", "settings", "units": [[s, a]]}.
-
-    Every worker reads the same queue and grades the students it manages to claim.
-    """
-    die_with_parent()
-    job = json.loads(Path(argv[0]).read_text())
-    if job["settings"].get("Execute.kernel_name") == kernel.KERNEL_NAME:
-        slot, _lock = kernel.claim_slot()  # held until this process exits
-        os.environ["NNLAB_KERNEL_SLOT"] = str(slot)
-        kernel.kernel_user(slot)
-    course = Course(job["course"])
-    mine: set[str] = set()
-    for student, assignment in job["units"]:
-        if student not in mine:
-            if not claim(course, student):
-                continue
-            mine.add(student)
-        try:
-            rec = grade_one(course, student, assignment, job["settings"])
-        except Exception as exc:  # one broken submission never stops the batch
-            rec = {"student": student, "assignment": assignment, "status": "error:grader-error",
-                   "reasons": ["grader-error"], "detail": f"{type(exc).__name__}: {exc}",
-                   "score": None, "max_score": None, "hash": None, "diagnoses": []}
-            write_json_atomic(status_path(course, student, assignment), rec)
-        print(f"{student}/{assignment}: {rec['status']} {rec.get('score')}/{rec.get('max_score')}",
-              flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+def failed(course: Course, record: dict, why: str) -> dict:
+    """The record of a submission whose task never returned (its workers kept dying)."""
+    record["reasons"].append("grader-error")
+    record["detail"] += why[-2000:]
+    return finish(course, record)
