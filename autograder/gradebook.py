@@ -1,4 +1,4 @@
-"""Reading nbgrader's gradebook wherever it lives: the course's SQLite file by default,
+"""Reading nbgrader's gradebook wherever it lives: the course's own file by default,
 or any SQLAlchemy URL (a shared PostgreSQL database). Only the coordinator opens it;
 the grading tasks never see it.
 """
