@@ -12,8 +12,10 @@ once) changes nothing, and re-running after a kill finishes the class.
 
 from __future__ import annotations
 
+import functools
 import json
 import traceback
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 from distributed import as_completed
@@ -67,6 +69,9 @@ def queue(units: list[tuple[str, str]]) -> list[tuple[str, str]]:
             for u in by_student[s]]
 
 
+SAY = functools.partial(print, flush=True)  # a log file sees each line as it happens
+
+
 def _lock_course(course: Course):
     """Hold grader/grade.lock for this run; a second `grade` on the same course refuses."""
     course.grader.mkdir(parents=True, exist_ok=True)
@@ -81,7 +86,7 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
         timeout_submission: int = 300, memory_mb: int = 2048, nproc: int = 64,
         limits: bool = True, students=None, assignments=None, force: bool = False,
         scheduler: str | None = None, certs: Path | None = None, progress: bool = False,
-        echo=print) -> dict:
+        echo=SAY) -> dict:
     """Grade the class. Returns {"graded": n, "skipped": n, "failed_workers": [...]}:
     the last lists the submissions whose task never came back (recorded as
     error:grader-error, graded again by the next run)."""
@@ -150,16 +155,22 @@ def _drive(course: Course, client, units, settings: dict, bar, echo) -> list[dic
                                    retries=0))
 
     fill()
+    resubmitted: dict[str, int] = {}
     while pending:
         future = next(done)
         key = future.key
         if key not in pending:  # committed already: the key is the content hash
             future.release()
             continue
+        if future.cancelled() and resubmitted.get(key, 0) < 2:
+            # the scheduler dropped it (a coordinator killed earlier held the same key)
+            resubmitted[key] = resubmitted.get(key, 0) + 1
+            done.add(client.submit(engine.execute, pending[key][1], key=key, pure=False))
+            continue
         record, payload = pending.pop(key)
         try:
             outcome = future.result()
-        except Exception as exc:  # KilledWorker (its workers kept dying), or a task error
+        except (Exception, CancelledError) as exc:  # KilledWorker: its workers kept dying
             why = f"the grading task failed: {type(exc).__name__}: {exc}"
             failed.append({"unit": f"{record['student']}/{record['assignment']}",
                            "why": why})

@@ -185,6 +185,7 @@ def prepare(course: Course, student: str, assignment: str, settings: dict,
             key: str | None = None) -> tuple[dict, dict | None]:
     """(the status record so far, the grading task's payload, or None when the
     submission cannot be graded at all and its record is already final)."""
+    started = time.perf_counter()
     source = course.source / assignment / f"{assignment}.ipynb"
     folder = course.submitted / student / assignment
     record = {"student": student, "assignment": assignment, "notebook": assignment,
@@ -206,6 +207,7 @@ def prepare(course: Course, student: str, assignment: str, settings: dict,
     if "cells-duplicated" in check.notes:
         repair_duplicates(nb)
     nb = _sanitize(course, nb, student, assignment, folder)
+    record["prepare_seconds"] = round(time.perf_counter() - started, 3)
     payload = {"key": key or f"{student}/{assignment}/{record['hash']}", "student": student,
                "assignment": assignment, "notebook": nbformat.writes(nb), "files": files,
                "settings": settings}
