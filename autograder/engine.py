@@ -62,7 +62,8 @@ def neutralise(nb, event: dict) -> bool:
     return False
 
 
-def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+def write_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Write a submission's files (relative path -> bytes) under `folder`."""
     for name, data in files.items():
         rel = PurePosixPath(name)
         if rel.is_absolute() or ".." in rel.parts:
@@ -106,7 +107,7 @@ def execute(payload: dict) -> dict:
     faults: list[str] = []   # the faults that count against the submission
     executed, error, attempt = None, "", 0
     try:
-        _write_files(folder, payload.get("files", {}))
+        write_files(folder, payload.get("files", {}))
         for attempt in range(1, SALVAGE_ATTEMPTS + 2):
             executed, found, error = _run_once(cls, config, nb, folder, payload)
             events += found

@@ -40,7 +40,6 @@ INTEGRITY_EVENTS = {"tampering-undone": "tampering undone by the grader before t
                     "files-withheld": "files that would shadow the course's modules were "
                                       "not given to the kernel: ",
                     "guard-failed": "the grader could not guard this test (scored 0): "}
-assert set(INTEGRITY_EVENTS) == engine.INTEGRITY_EVENTS
 SEVERITY = ["submission-timeout", "kernel-died", "kernel-unresponsive", "cell-timeout",
             "memory-limit", "process-limit", "input-call", "output-flood", "cells-deleted",
             "cells-duplicated", "wrong-files", "grader-error"]
@@ -272,7 +271,7 @@ def commit(course: Course, record: dict, payload: dict, outcome: dict, settings:
         scratch = course.root / SCRATCH / student / assignment
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
-        engine._write_files(scratch, payload["files"])
+        engine.write_files(scratch, payload["files"])
         nbformat.write(executed, str(scratch / f"{assignment}.ipynb"))
         ok, more = autograde(course, student, assignment, settings)
         log += more
