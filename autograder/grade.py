@@ -22,6 +22,7 @@ from distributed import as_completed
 
 from autograder import cluster, engine, kernel, submission
 from autograder.course import Course, lock_down, write_course_config
+from autograder.gradebook import share_engines
 from autograder.progress import Progress
 
 
@@ -99,6 +100,7 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
     name = kernel.KERNEL_NAME if limits else None
     write_course_config(course, kernel_name=name)
     settings = settings_for(timeout_cell, timeout_submission, name)
+    share_engines()  # the coordinator's throughput: see gradebook.share_engines
     lock_down(course)
     lock = _lock_course(course)
     try:
