@@ -75,3 +75,19 @@ def test_an_unencrypted_or_unauthenticated_scheduler_is_refused(tmp_path):
     with pytest.raises(ValueError, match="needs --certs"):
         with cluster.connect("tls://127.0.0.1:8786"):
             pass
+
+
+@pytest.mark.slow
+def test_the_local_default_refuses_a_client_of_another_authority(tmp_path):
+    """Another user of this machine (a kernel's user) cannot submit work to the local
+    workers, which run as the grader: they speak TLS with a certificate made in memory."""
+    from distributed import Client
+
+    stranger = tmp_path / "stranger"
+    certs.make(stranger, hosts=["127.0.0.1"])
+    with cluster.connect(None, 1) as client:
+        address = client.scheduler.address
+        assert address.startswith("tls://127.0.0.1:"), address
+        assert client.submit(len, b"abc", pure=False).result() == 3
+        with pytest.raises((OSError, TimeoutError)):
+            Client(address, security=certs.security(stranger), timeout=5)
