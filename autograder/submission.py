@@ -184,7 +184,7 @@ def prepare(course: Course, student: str, assignment: str, settings: dict,
             key: str | None = None) -> tuple[dict, dict | None]:
     """(the status record so far, the grading task's payload, or None when the
     submission cannot be graded at all and its record is already final)."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     source = course.source / assignment / f"{assignment}.ipynb"
     folder = course.submitted / student / assignment
     record = {"student": student, "assignment": assignment, "notebook": assignment,
@@ -207,6 +207,7 @@ def prepare(course: Course, student: str, assignment: str, settings: dict,
         repair_duplicates(nb)
     nb = _sanitize(course, nb, student, assignment, folder)
     record["prepare_seconds"] = round(time.perf_counter() - started, 3)
+    record["prepare_cpu"] = round(time.process_time() - cpu, 3)
     payload = {"key": key or f"{student}/{assignment}/{record['hash']}", "student": student,
                "assignment": assignment, "notebook": nbformat.writes(nb), "files": files,
                "settings": settings}
@@ -249,7 +250,7 @@ def autograde(course: Course, student: str, assignment: str, settings: dict) -> 
 
 def commit(course: Course, record: dict, payload: dict, outcome: dict, settings: dict) -> dict:
     """Write what the task returned: gradebook, autograded notebook, log, status record."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     student, assignment = record["student"], record["assignment"]
     record["events"] += [{k: v for k, v in e.items() if k != "source"}
                          for e in outcome.get("events", [])]
@@ -291,6 +292,7 @@ def commit(course: Course, record: dict, payload: dict, outcome: dict, settings:
     log_path.write_text(log)
     record["seconds"] = outcome.get("seconds")
     record["commit_seconds"] = round(time.perf_counter() - started, 3)
+    record["commit_cpu"] = round(time.process_time() - cpu, 3)  # the coordinator's own work
     return finish(course, record)
 
 
