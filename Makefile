@@ -13,7 +13,7 @@ export MKL_NUM_THREADS := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install browser test demo lab formgrader bench bench-torch lint clean
+.PHONY: install browser postgres test demo lab formgrader bench bench-torch lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nnlab needs Python >= 3.11; found " + sys.version.split()[0])'
@@ -32,7 +32,13 @@ lint: install
 browser:
 	@bash scripts/ensure-browser.sh
 
-test: install lint browser
+# Debian's PostgreSQL for the shared-gradebook and cluster tests (they start their own
+# server in a temporary folder). Installs it with apt-get when root; fails under CI=true
+# when it cannot, elsewhere prints why and those tests skip with that reason.
+postgres:
+	@bash scripts/ensure-postgres.sh
+
+test: install lint browser postgres
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 # The instructor pipeline on a bundled sample class: release, grade, feedback, report.

@@ -1,6 +1,6 @@
-"""`python -m autograder release|grade|feedback|report|demo`: a thin command line over
-nbgrader. Each command parses, delegates, prints what it wrote and exits non-zero when
-something required failed.
+"""`python -m autograder release|grade|feedback|report|demo|cluster-certs`: a thin
+command line over nbgrader and the grading engine. Each command parses, delegates, prints
+what it wrote and exits non-zero when something required failed.
 """
 
 from __future__ import annotations
@@ -15,16 +15,25 @@ from autograder.course import NOTEBOOKS, Course
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     p.add_argument("--course", default="course", help="course root (default ./course)")
-    # --course is accepted after the command too (`grade --course X`), as people type it.
+    p.add_argument("--db", default=None, help="gradebook as an SQLAlchemy URL, e.g. "
+                   "postgresql+psycopg://USER@/DB?host=/run/postgresql (default: the "
+                   "course's gradebook.db); give it to every command of that course")
+    # --course and --db are accepted after the command too (`grade --course X`).
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--course", default=argparse.SUPPRESS, help="course root")
+    common.add_argument("--db", default=argparse.SUPPRESS, help="gradebook URL")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("release", parents=[common], help="generate the student versions")
     r.add_argument("assignments", nargs="*", help="notebook names (default: all)")
     r.add_argument("--notebooks", default=str(NOTEBOOKS), help="where the notebooks are")
     g = sub.add_parser("grade", parents=[common],
                        help="autograde every submission under submitted/")
-    g.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    g.add_argument("--jobs", type=int, default=2,
+                   help="local worker processes (default 2; without --scheduler)")
+    g.add_argument("--scheduler", default=None,
+                   help="grade on a Dask cluster: tls://HOST:PORT of its scheduler")
+    g.add_argument("--certs", default=None,
+                   help="with --scheduler: the folder made by `cluster-certs`")
     g.add_argument("--timeout-cell", type=int, default=30, help="seconds per cell")
     g.add_argument("--timeout-submission", type=int, default=300,
                    help="seconds per notebook, wall clock and CPU")
@@ -43,12 +52,22 @@ def _parser() -> argparse.ArgumentParser:
                        help="a sample class: release, grade, feedback, report")
     d.add_argument("--jobs", type=int, default=2)
     d.add_argument("--notebooks", default=None, help="notebook folder (default: the course's)")
+    c = sub.add_parser("cluster-certs",
+                       help="make the TLS authority and certificates of a grading cluster")
+    c.add_argument("folder", help="where to write them (created, mode 700)")
+    c.add_argument("--host", action="append", default=None,
+                   help="names or addresses of the cluster's machines (repeatable)")
+    c.add_argument("--days", type=int, default=365, help="validity (default 365)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    course = Course(Path(args.course))
+    try:
+        course = Course(Path(args.course), args.db)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     failures: list[str] = []
     if args.command == "release":
         from autograder import steps
@@ -64,10 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         done = grade.run(course, jobs=args.jobs, timeout_cell=args.timeout_cell,
                          timeout_submission=args.timeout_submission, memory_mb=args.memory,
                          nproc=args.nproc, limits=not args.no_limits, students=args.student,
-                         assignments=args.assignment, force=args.force)
-        failures += [f"worker exited {w['returncode']}" for w in done["failed_workers"]]
+                         assignments=args.assignment, force=args.force,
+                         scheduler=args.scheduler,
+                         certs=Path(args.certs) if args.certs else None, progress=True)
+        failures += [f"task lost: {w['unit']}: {w['why']}" for w in done["failed_workers"]]
         print(f"graded {done['graded']}, skipped {done['skipped']} unchanged; "
-              f"worker logs: {' '.join(done['logs'])}")
+              f"logs: {' '.join(done['logs'])}")
         from autograder import report
 
         rows = report.grade_rows(course)
@@ -93,6 +114,14 @@ def main(argv: list[str] | None = None) -> int:
 
         failures += demo.run(course, jobs=args.jobs,
                              notebooks=Path(args.notebooks) if args.notebooks else None)
+    elif args.command == "cluster-certs":
+        from autograder import certs
+
+        made = certs.make(Path(args.folder), hosts=args.host, days=args.days)
+        for role, path in made.items():
+            print(f"{role:10s} {path}")
+        print(f"keep {Path(args.folder) / 'ca-key.pem'} on this machine only; copy ca.pem and "
+              "worker.pem/worker-key.pem to each worker machine")
     if failures:
         print("FAILED: " + "; ".join(failures), file=sys.stderr)
         return 1

@@ -1,8 +1,9 @@
 """The course folder nbgrader expects, and the settings every command shares.
 
 A course root holds nbgrader's standard folders (`source`, `release`, `submitted`,
-`autograded`, `feedback`), `gradebook.db`, and `grader/` (our status records, logs and
-reports). Each notebook in `notebooks/` becomes one assignment named after it.
+`autograded`, `feedback`), the gradebook (`gradebook.db`, or any SQLAlchemy URL such as a
+shared PostgreSQL database), and `grader/` (our status records, logs and reports). Each
+notebook in `notebooks/` becomes one assignment named after it.
 """
 
 from __future__ import annotations
@@ -26,12 +27,22 @@ FOLDERS = ("source", "release", "submitted", "autograded", "feedback")
 
 @dataclass(frozen=True)
 class Course:
-    """Paths of one course root (default `./course`)."""
+    """Paths of one course root (default `./course`) and where its gradebook lives.
+
+    `db_url` is nbgrader's gradebook as an SQLAlchemy URL (e.g.
+    ``postgresql+psycopg://grader@/nnlab?host=/run/postgresql``); None means the SQLite
+    file `gradebook.db` in the root, nbgrader's own default.
+    """
 
     root: Path
+    db_url: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "root", Path(self.root).resolve())
+        if self.db_url is not None and "://" not in self.db_url:
+            raise ValueError(f"--db {self.db_url!r} is not an SQLAlchemy URL; give e.g. "
+                             "postgresql+psycopg://USER@/DB?host=/run/postgresql or "
+                             "sqlite:////path/gradebook.db")
 
     def __getattr__(self, name):
         if name in FOLDERS:
@@ -40,7 +51,13 @@ class Course:
 
     @property
     def db(self) -> Path:
+        """The default SQLite gradebook's file (used only when `db_url` is None)."""
         return self.root / "gradebook.db"
+
+    @property
+    def url(self) -> str:
+        """The gradebook's SQLAlchemy URL, what every nbgrader command here is given."""
+        return self.db_url or f"sqlite:///{self.db}"
 
     @property
     def grader(self) -> Path:
@@ -83,6 +100,7 @@ def load_config(course: Course, **settings) -> Config:
     loader = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent))
     config = loader.load_config()
     config.CourseDirectory.root = str(course.root)
+    config.CourseDirectory.db_url = course.url
     for dotted, value in settings.items():
         section, _, trait = dotted.partition(".")
         if not trait:
@@ -115,18 +133,23 @@ def setup(course: Course, names: list[str] | None = None, notebooks: Path = NOTE
 
 
 def write_course_config(course: Course, kernel_name: str | None = None) -> Path:
-    """The course root's nbgrader_config.py: ours, plus the kernel `grade` installed."""
+    """The course root's nbgrader_config.py: ours, the gradebook's URL when it is not the
+    default file (the file is then owner-only: a URL may carry a password), and the kernel
+    `grade` installed."""
+    path = course.root / "nbgrader_config.py"
     lines = [
         "# Written by `python -m autograder`; plain `nbgrader` commands run here use it.",
         "c = get_config()  # noqa: F821",
         f"load_subconfig({str(CONFIG_FILE)!r})  # noqa: F821",
         f"c.CourseDirectory.root = {str(course.root)!r}",
     ]
+    if course.db_url:  # the formgrader and plain `nbgrader` commands open the same one
+        lines.append(f"c.CourseDirectory.db_url = {course.db_url!r}")
     if kernel_name:
         lines.append(f"c.Execute.kernel_name = {kernel_name!r}")
-    path = course.root / "nbgrader_config.py"
     course.root.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600 if course.db_url else 0o644)
     return path
 
 
@@ -138,7 +161,7 @@ def lock_down(course: Course) -> None:
     for path in (course.source, course.grader, course.reports):
         if path.exists():
             path.chmod(stat.S_IRWXU)
-    if course.db.exists():
+    if course.db_url is None and course.db.exists():
         course.db.chmod(stat.S_IRUSR | stat.S_IWUSR)
 
 

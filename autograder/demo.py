@@ -87,7 +87,7 @@ def run(course: Course, jobs: int = 2, notebooks: Path | None = None, echo=print
     # 30 s per cell lets notebooks 04 and 06 train on a busy machine; the faults still end
     # within a minute each.
     done = grade.run(course, jobs=jobs, timeout_cell=30, timeout_submission=120, echo=echo)
-    failures += [f"grading worker exited {w['returncode']}" for w in done["failed_workers"]]
+    failures += [f"grading task lost: {w['unit']}" for w in done["failed_workers"]]
     for name, result in steps.feedback(course).items():
         echo(f"feedback {name}: {'ok' if result == 'ok' else 'FAILED'} ({course.feedback})")
         if result != "ok":

@@ -1,29 +1,29 @@
-"""Autograde every submission with N worker processes over disjoint students.
+"""Grade every submission: plan on this machine, execute wherever the engine runs tasks,
+commit every result here.
 
-Workers take students from one shared queue, each claiming a student before grading all
-of that student's notebooks (two workers never touch the same student, so they never race
-on one submission, and a worker that drew heavy notebooks does not hold the others up);
-each worker grades in-process. A submission
-whose status record carries the same content hash is skipped, so re-running after a
-kill finishes the class and re-running a finished class changes nothing.
+The coordinator (this module) skips each submission whose status record carries the same
+content hash, queues the rest by student (students with the most submissions first) and
+keeps a bounded window of tasks in flight on the engine (`cluster.connect`: local worker
+processes by default, or a Dask cluster). Each task returns its outcome; the coordinator
+alone writes (nbgrader's gradebook and autograded/, logs, the status record last), once
+per content hash, then releases the task. A task run twice (Dask runs tasks at least
+once) changes nothing, and re-running after a kill finishes the class.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
+import traceback
+from concurrent.futures import CancelledError
 from pathlib import Path
 
-from autograder import kernel, worker
-from autograder.course import Course, lock_down, write_course_config
+from distributed import as_completed
 
-BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
+from autograder import cluster, engine, kernel, submission
+from autograder.course import Course, lock_down, write_course_config
+from autograder.gradebook import share_engines
+from autograder.progress import Progress
 
 
 def settings_for(timeout_cell: int, timeout_submission: int, kernel_name: str | None) -> dict:
@@ -46,15 +46,15 @@ def plan(course: Course, settings: dict, students=None, assignments=None,
             folder = course.submitted / student / assignment
             if not folder.is_dir():
                 continue
-            path = worker.status_path(course, student, assignment)
+            path = submission.status_path(course, student, assignment)
             if path.exists() and not force:
                 try:
                     old = json.loads(path.read_text())
                 except json.JSONDecodeError:
                     old = {}
                 source = course.source / assignment / f"{assignment}.ipynb"
-                if (old.get("hash") == worker.content_hash(folder, source, settings)
-                        and old.get("status") != "error:grader-error"):
+                if (old.get("hash") == submission.content_hash(folder, source, settings)
+                        and "grader-error" not in old.get("reasons", [])):
                     skipped += 1
                     continue
             todo.append((student, assignment))
@@ -70,86 +70,130 @@ def queue(units: list[tuple[str, str]]) -> list[tuple[str, str]]:
             for u in by_student[s]]
 
 
+SAY = functools.partial(print, flush=True)  # a log file sees each line as it happens
+
+
 def _lock_course(course: Course):
     """Hold grader/grade.lock for this run; a second `grade` on the same course refuses."""
     course.grader.mkdir(parents=True, exist_ok=True)
     handle = kernel.try_lock(course.grader / "grade.lock")
     if handle is None:
         raise RuntimeError(f"another `grade` is running on {course.root}; wait for it "
-                           "to finish (two graders would race on the same students)")
+                           "to finish (two coordinators would commit the same submissions)")
     return handle
 
 
 def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
         timeout_submission: int = 300, memory_mb: int = 2048, nproc: int = 64,
         limits: bool = True, students=None, assignments=None, force: bool = False,
-        echo=print) -> dict:
-    """Grade the class. Returns {"graded": n, "skipped": n, "failed_workers": [...]}."""
+        scheduler: str | None = None, certs: Path | None = None, progress: bool = False,
+        echo=SAY) -> dict:
+    """Grade the class. Returns {"graded": n, "skipped": n, "failed_workers": [...]}:
+    the last lists the submissions whose task never came back (recorded as
+    error:grader-error, graded again by the next run)."""
     for name, value in (("jobs", jobs), ("timeout_cell", timeout_cell),
                         ("timeout_submission", timeout_submission), ("memory_mb", memory_mb)):
         if not isinstance(value, int) or value <= 0:
             raise ValueError(f"{name}={value!r}; give a positive whole number")
     if not course.assignments():
         raise ValueError(f"no assignments under {course.source}; run `release` first")
-    name = None
-    if limits:
-        info = kernel.install(memory_mb=memory_mb, cpu_seconds=timeout_submission, nproc=nproc,
-                              slots=jobs)
-        name = info["name"]
-        write_course_config(course, kernel_name=name)
-        course.grader.mkdir(parents=True, exist_ok=True)
-        (course.grader / "kernel.json").write_text(json.dumps(info))
-        if not info["user"]:
-            echo("warning: the kernel runs as the grader's own user (not root, or no Python "
-                 "the kernel user can run); the integrity report flags this run")
+    name = kernel.KERNEL_NAME if limits else None
+    write_course_config(course, kernel_name=name)
     settings = settings_for(timeout_cell, timeout_submission, name)
+    share_engines()  # the coordinator's throughput: see gradebook.share_engines
     lock_down(course)
     lock = _lock_course(course)
-    units, skipped = plan(course, settings, students, assignments, force)
-    units = queue(units)
-    n_workers = min(jobs, len({s for s, _ in units}))
-    echo(f"grading {len(units)} submissions with {n_workers} worker(s); "
-         f"{skipped} unchanged since last graded, skipped")
-    jobs_dir = course.grader / "jobs"
-    jobs_dir.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(course.grader / "claims", ignore_errors=True)  # left by a killed run
-    (course.grader / "claims").mkdir()
-    job = jobs_dir / "queue.json"
-    job.write_text(json.dumps({"course": str(course.root), "settings": settings,
-                               "units": units}))
-    deadline = time.time() + len(units) * (timeout_submission * (worker.SALVAGE_ATTEMPTS + 1)
-                                           + 60)
-    procs = []
-    for i in range(n_workers):
-        out = open(jobs_dir / f"worker-{i}.out", "w")  # noqa: SIM115 (closed below)
-        proc = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(job)],
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, **BLAS_ENV,
-                                     "NNLAB_GRADER_PID": str(os.getpid())})
-        procs.append((proc, out, deadline, units))
-    failed = []
     try:
-        for proc, out, deadline, group in procs:
-            try:
-                proc.wait(timeout=max(1.0, deadline - time.time()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            out.close()
-            if proc.returncode != 0:
-                failed.append({"returncode": proc.returncode, "units": len(group)})
-    except KeyboardInterrupt:
-        for proc, *_ in procs:
-            _kill(proc.pid)
-        raise
+        units, skipped = plan(course, settings, students, assignments, force)
+        units = queue(units)
+        where = scheduler or f"{min(jobs, max(len(units), 1))} local worker process(es)"
+        echo(f"grading {len(units)} submissions on {where}; "
+             f"{skipped} unchanged since last graded, skipped")
+        failed: list[dict] = []
+        if units:
+            host_limits = ({"memory_mb": memory_mb, "cpu_seconds": timeout_submission,
+                            "nproc": nproc} if limits else None)
+            bar = Progress(len(units)) if progress else None
+            with cluster.connect(scheduler, min(jobs, len(units)), certs, host_limits,
+                                 course.grader / "logs" / "workers") as client:
+                failed = _drive(course, client, units, settings, bar, echo)
+            if bar:
+                bar.close()
     finally:
         lock.close()
     return {"graded": len(units), "skipped": skipped, "failed_workers": failed,
-            "logs": [str(Path(p[1].name)) for p in procs]}
+            "logs": [str(course.grader / "logs")]}
 
 
-def _kill(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+def _drive(course: Course, client, units, settings: dict, bar, echo) -> list[dict]:
+    """Keep a window of tasks in flight, commit each outcome as it arrives."""
+    todo = list(reversed(units))
+    pending: dict[str, tuple[dict, dict]] = {}  # task key -> (record so far, payload)
+    failed: list[dict] = []
+    done = as_completed()
+    kernel_noted = False
+
+    def finished(record):
+        if bar:
+            bar.done(record)
+
+    def fill():
+        window = 2 * max(cluster.threads(client), 1) + 2
+        while todo and len(pending) < window:
+            student, assignment = todo.pop()
+            try:
+                record, payload = submission.prepare(course, student, assignment, settings)
+            except Exception as exc:  # one broken submission never stops the batch
+                record = {"student": student, "assignment": assignment, "reasons": [],
+                          "detail": "", "flags": [], "events": [], "diagnoses": [],
+                          "score": None, "max_score": None, "hash": None}
+                finished(submission.failed(course, record, f"{type(exc).__name__}: {exc}"))
+                continue
+            if payload is None:  # nothing to execute (missing, corrupt): final already
+                finished(submission.finish(course, record))
+                continue
+            pending[payload["key"]] = (record, payload)
+            done.add(client.submit(engine.execute, payload, key=payload["key"], pure=False,
+                                   retries=0))
+
+    fill()
+    resubmitted: dict[str, int] = {}
+    while pending:
+        future = next(done)
+        key = future.key
+        if key not in pending:  # committed already: the key is the content hash
+            future.release()
+            continue
+        if future.cancelled() and resubmitted.get(key, 0) < 2:
+            # the scheduler dropped it (a coordinator killed earlier held the same key)
+            resubmitted[key] = resubmitted.get(key, 0) + 1
+            done.add(client.submit(engine.execute, pending[key][1], key=key, pure=False))
+            continue
+        record, payload = pending.pop(key)
+        try:
+            outcome = future.result()
+        except (Exception, CancelledError) as exc:  # KilledWorker: its workers kept dying
+            why = f"the grading task failed: {type(exc).__name__}: {exc}"
+            failed.append({"unit": f"{record['student']}/{record['assignment']}",
+                           "why": why})
+            finished(submission.failed(course, record, why + "\n" + traceback.format_exc()))
+        else:
+            if not kernel_noted and outcome.get("kernel"):
+                kernel_noted = _note_kernel(course, outcome["kernel"], echo)
+            try:
+                finished(submission.commit(course, record, payload, outcome, settings))
+            except Exception as exc:
+                finished(submission.failed(course, record, f"commit failed: "
+                                           f"{type(exc).__name__}: {exc}"))
+        future.release()
+        fill()
+    return failed
+
+
+def _note_kernel(course: Course, info: dict, echo) -> bool:
+    """grader/kernel.json: the kernel the workers run (the integrity report reads it)."""
+    (course.grader / "kernel.json").write_text(json.dumps(info))
+    if not info.get("user"):
+        echo("warning: the kernel runs as the grader's own user (not root, or no Python "
+             "the kernel user can run); the integrity report flags this run")
+    return True

@@ -1,5 +1,5 @@
 """The class grader's pieces that need no kernel: preflight, the static cheat scan, the
-feedback filter, the worker split, content hashes, slots and the command line's errors."""
+feedback filter, the queue, content hashes, slots and the command line's errors."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from autograder import __main__ as cli
-from autograder import grade, integrity, kernel, preprocessors, report, sample, worker
+from autograder import grade, integrity, kernel, preprocessors, report, sample, submission
 from autograder.course import Course, load_config
 from autograder.preflight import preflight
 
@@ -98,14 +98,6 @@ def test_the_queue_keeps_each_students_notebooks_together_biggest_first():
                                   ("a", "00"), ("a", "01"), ("c", "00")]
 
 
-def test_a_student_is_claimed_by_one_worker_only(tmp_path):
-    course = Course(tmp_path)
-    (course.grader / "claims").mkdir(parents=True)
-    assert worker.claim(course, "ada") is True
-    assert worker.claim(course, "ada") is False
-    assert worker.claim(course, "bob") is True
-
-
 def test_two_grade_runs_on_one_course_refuse_to_race(tmp_path):
     course = Course(tmp_path)
     held = grade._lock_course(course)
@@ -119,11 +111,11 @@ def test_the_content_hash_follows_files_notebook_and_limits(tmp_path):
     folder = tmp_path / "s"
     folder.mkdir()
     (folder / "toy.ipynb").write_text("{}")
-    first = worker.content_hash(folder, SOURCE, {"Execute.timeout": 5})
-    assert first == worker.content_hash(folder, SOURCE, {"Execute.timeout": 5})
-    assert first != worker.content_hash(folder, SOURCE, {"Execute.timeout": 6})
+    first = submission.content_hash(folder, SOURCE, {"Execute.timeout": 5})
+    assert first == submission.content_hash(folder, SOURCE, {"Execute.timeout": 5})
+    assert first != submission.content_hash(folder, SOURCE, {"Execute.timeout": 6})
     (folder / "toy.ipynb").write_text("{ }")
-    assert first != worker.content_hash(folder, SOURCE, {"Execute.timeout": 5})
+    assert first != submission.content_hash(folder, SOURCE, {"Execute.timeout": 5})
 
 
 def test_two_graders_never_share_a_kernel_slot(tmp_path):
