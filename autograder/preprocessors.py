@@ -29,7 +29,7 @@ from nbconvert.preprocessors import Preprocessor
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
-from autograder import kernel
+from autograder import kernel, sandbox
 
 #: What the last executions met: dicts with "kind" ("cell-timeout", "kernel-died",
 #: "submission-timeout"), "cell" (index) and "grade_id". The worker clears and reads it.
@@ -61,6 +61,10 @@ class GuardedExecute(Execute):
     guard = Bool(True, help="Run guard.py in the kernel before the first cell and before "
                             "every test cell.").tag(config=True)
     guard_timeout = Integer(15, help="Seconds the guard may take to answer.").tag(config=True)
+    checks_in_kernel = Bool(True, help="The kernel's nnlab.checks is the real one (the test "
+                                       "cells judge in the kernel); False once the grader "
+                                       "judges: the kernel then gets kernel_checks.py's "
+                                       "stubs.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         source = Path(resources.get("metadata", {}).get("path") or ".")
@@ -105,8 +109,18 @@ class GuardedExecute(Execute):
         finally:
             timer.cancel()
             self._kill_group()
+            if getattr(self, "_box", None) is not None:
+                self._box.close()
+                self._box = None
             resources["metadata"]["path"] = str(source)
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def create_kernel_manager(self):
+        """nbclient's kernel manager, pointed at a bubblewrap sandbox when the kernelspec
+        asks for one (see autograder.sandbox.box_for)."""
+        km = super().create_kernel_manager()
+        self._box = sandbox.box_for(km, self.resources, self.checks_in_kernel)
+        return km
 
     async def async_start_new_kernel(self, **kwargs):
         await super().async_start_new_kernel(**kwargs)
