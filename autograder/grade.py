@@ -102,6 +102,9 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
         if not info["user"]:
             echo("warning: the kernel runs as the grader's own user (not root, or no Python "
                  "the kernel user can run); the integrity report flags this run")
+        if not info.get("sandbox"):
+            echo(f"warning: kernels run without the bubblewrap sandbox "
+                 f"({info.get('sandbox_reason')}); the integrity report flags this run")
     settings = settings_for(timeout_cell, timeout_submission, name)
     lock_down(course)
     lock = _lock_course(course)
