@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from autograder import kernel, worker
+from autograder import door, kernel, worker
 from autograder.course import Course, lock_down, write_course_config
 
 BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -109,6 +109,7 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
     lock_down(course)
     lock = _lock_course(course)
     units, skipped = plan(course, settings, students, assignments, force)
+    units = door.screen(course, units, asked=(students, assignments))  # names nbgrader can't glob
     units = queue(units)
     n_workers = min(jobs, len({s for s, _ in units}))
     echo(f"grading {len(units)} submissions with {n_workers} worker(s); "

@@ -262,7 +262,8 @@ def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
     sites = [sysconfig.get_paths()["purelib"]]
     env = dict(KERNEL_ENV)
     users = [kernel_user(slot) for slot in range(slots)]
-    reason = "turned off (--no-sandbox)" if not sandbox else box.unavailable(*(users[0] or ()))
+    reason = (box.unavailable(*(users[0] or ())) if sandbox
+              else "turned off (kernel.install(sandbox=False))")
     python = _interpreter_for(*users[0], sites) if users[0] and reason else None
     mirrored = None
     if users[0] and not python:

@@ -145,9 +145,18 @@ def build(package: Path, into: Path, assignment: str, names: dict[str, str],
     return into
 
 
+_built: dict[tuple, Path] = {}
+
+
 def for_assignment(mirror: Path, source: Path, assignment: str, verdict_outside: bool) -> Path:
     """The folder to put on the kernel's sys.path when grading `assignment`: holds the
-    shaped `nnlab/`, built beside the grader's library `mirror` (see kernel.mirror)."""
+    shaped `nnlab/`, built beside the grader's library `mirror` (see kernel.mirror).
+    Remembered per state of the source notebooks, so a worker reads them once."""
+    state = tuple(sorted((str(p), p.stat().st_mtime_ns) for p in source.glob("*/*.ipynb")))
+    key_ = (str(mirror), str(source), assignment, verdict_outside, state)
+    if key_ in _built and (_built[key_] / "complete").exists():
+        return _built[key_]
     names = withheld(source, assignment)
     into = mirror / "withheld" / f"{assignment}-{key(names, verdict_outside)}"
-    return build(mirror / "src" / "nnlab", into, assignment, names, verdict_outside)
+    _built[key_] = build(mirror / "src" / "nnlab", into, assignment, names, verdict_outside)
+    return _built[key_]

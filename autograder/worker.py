@@ -23,9 +23,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import integrity, kernel, preprocessors
+from autograder import door, integrity, kernel, preprocessors
 from autograder.course import Course, load_config, write_json_atomic
-from autograder.preflight import preflight
 
 SCRATCH = "grader/scratch/submitted"  # nbgrader's submitted_directory for the scratch copies
 SALVAGE_ATTEMPTS = 2
@@ -39,8 +38,9 @@ INTEGRITY_EVENTS = {"tampering-undone": "tampering undone by the grader before t
                                       "not given to the kernel: ",
                     "guard-failed": "the grader could not guard this test (scored 0): "}
 SEVERITY = ["submission-timeout", "kernel-died", "kernel-unresponsive", "cell-timeout",
-            "memory-limit", "process-limit", "input-call", "output-flood", "cells-deleted",
-            "cells-duplicated", "wrong-files", "grader-error"]
+            "memory-limit", "process-limit", "input-call", "recursion-limit", "environment-broken",
+            "output-flood", "cells-deleted",
+            "cells-duplicated", "cells-changed", "wrong-files", "grader-error"]
 
 
 def content_hash(folder: Path, source: Path, settings: dict) -> str:
@@ -130,25 +130,6 @@ def neutralise(path: Path, event: dict) -> bool:
     return False
 
 
-def repair_duplicates(path: Path) -> None:
-    """Keep the first cell of each grade_id; later copies become plain cells.
-
-    nbgrader 0.9.6's DeduplicateIds leaves the copies with grade_id-less metadata, on which
-    OverwriteCells(add_missing_cells=True) crashes.
-    """
-    nb = nbformat.read(str(path), as_version=4)
-    seen, changed = set(), False
-    for cell in nb.cells:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if gid in seen:
-            del cell.metadata["nbgrader"]
-            changed = True
-        elif gid:
-            seen.add(gid)
-    if changed:
-        nbformat.write(nb, str(path))
-
-
 def autograde(course: Course, student: str, assignment: str, settings: dict) -> tuple[bool, str]:
     """Run nbgrader's Autograde on the scratch copy. (succeeded, captured log)."""
     from nbgrader.converters import Autograde
@@ -199,7 +180,8 @@ def grade_one(course: Course, student: str, assignment: str, settings: dict) -> 
     record = {"student": student, "assignment": assignment, "notebook": assignment,
               "hash": content_hash(folder, source, settings), "reasons": [], "events": [],
               "diagnoses": [], "score": None, "max_score": None, "cells": {}, "detail": ""}
-    check = preflight(course.submission(student, assignment), source)
+    scratch = course.root / SCRATCH / student / assignment
+    check = door.admit(course, student, assignment, scratch)  # names, links, format, cells
     record["reasons"] += check.notes
     record["detail"] = check.detail
     if check.fatal:
@@ -207,24 +189,7 @@ def grade_one(course: Course, student: str, assignment: str, settings: dict) -> 
         record["seconds"] = round(time.time() - started, 2)
         write_json_atomic(status_path(course, student, assignment), record)
         return record
-    record["flags"] = integrity.scan_notebook(course.submission(student, assignment))
-    scratch = course.root / SCRATCH / student / assignment
-    shutil.rmtree(scratch, ignore_errors=True)
-    links: list[str] = []
-
-    def drop_links(where, names):
-        # nbgrader copies a submission's files as root, following links: a link to the
-        # gradebook would reach the kernel as a copy of it. Links never leave submitted/.
-        found = [n for n in names if os.path.islink(os.path.join(where, n))]
-        links.extend(os.path.relpath(os.path.join(where, n), folder) for n in found)
-        return found
-
-    shutil.copytree(folder, scratch, ignore=drop_links)
-    if links:
-        record["flags"].append({"grade_id": "", "flag": "links handed in were not followed: "
-                                + ", ".join(sorted(links))[:300]})
-    if "cells-duplicated" in check.notes:
-        repair_duplicates(scratch / f"{assignment}.ipynb")
+    record["flags"] = integrity.scan_notebook(scratch / f"{assignment}.ipynb") + check.flags
     log = ""
     for _attempt in range(SALVAGE_ATTEMPTS + 1):
         preprocessors.EVENTS.clear()
