@@ -354,6 +354,8 @@ class HideHiddenTests(Preprocessor):
     max_total_bytes = Integer(8 << 20, help="Outputs and attachments beyond this much in one "
                                             "notebook are replaced by notes.").tag(config=True)
 
+    _spent = 0  # bytes of outputs and attachments kept so far in this notebook
+
     def preprocess(self, nb, resources):
         self._spent = 0
         return super().preprocess(nb, resources)

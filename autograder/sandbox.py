@@ -109,7 +109,7 @@ def argv(plan: dict, connection_file: str) -> list[str]:
         line += ["--setenv", key, value]
     line += _system_binds()
     prefix = plan.get("prefix")
-    if prefix and not prefix.startswith("/usr/"):
+    if prefix and prefix != "/usr" and not prefix.startswith("/usr/"):
         line += ["--ro-bind", prefix, prefix]
     line += ["--proc", "/proc", "--dev", "/dev",
              "--size", str(plan["tmp_mb"] << 20), "--tmpfs", "/tmp",

@@ -176,6 +176,21 @@ def test_mutated_test_cells_are_put_back_from_the_source(tmp_path, kind, note):
     assert got[0].metadata.nbgrader["points"] == want.metadata.nbgrader["points"] == 3
 
 
+def test_the_feedback_filter_bounds_each_output_and_the_notebook():
+    from autograder.preprocessors import HideHiddenTests
+
+    hide = HideHiddenTests(max_output_bytes=1000, max_total_bytes=2500)
+    small = [nbformat.v4.new_output("stream", name="stdout", text="x" * 600) for _ in range(5)]
+    big = nbformat.v4.new_output("display_data", data={"image/png": "A" * 5000})
+    cell = nbformat.v4.new_code_cell("print()", outputs=[big, *small])
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb, _ = hide.preprocess(nb, {})
+    texts = [o.get("text", "") for o in nb.cells[0].outputs]
+    assert "output of 0.0 MB removed" in texts[0]  # one output over the limit
+    assert texts[1:4] == ["x" * 600] * 3  # then the notebook's budget runs out
+    assert all("removed from the feedback" in t for t in texts[4:])
+
+
 # ------------------------------------------------------------------ one graded class
 
 PASS_THEN = {

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import grade, kernel, reference, sandbox, steps, worker
+from autograder import grade, kernel, reference, report, sandbox, steps, worker
 from autograder.course import Course, lock_down
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograder")]
@@ -296,6 +296,22 @@ def test_the_bwrap_command_line_is_what_the_docs_say(graded):
                  "--size 16777216 --tmpfs /dev/shm", "--ro-bind /tmp/g /tmp/g",
                  "--bind /tmp/k/s /tmp/k/s", "--remount-ro /"):
         assert part in line, (part, line)
+    assert line.count("--ro-bind /usr /usr") == 1, line
+
+
+def test_without_the_sandbox_grading_says_so(tmp_path):
+    """The fallback is never silent: install names the reason, the report flags the run."""
+    info = kernel.install(prefix=str(tmp_path), sandbox=False)
+    assert info["sandbox"] is None and "turned off" in info["sandbox_reason"]
+    spec = json.loads((tmp_path / "share/jupyter/kernels" / info["name"] / "kernel.json")
+                      .read_text())
+    assert "NNLAB_SANDBOX_MIRROR" not in spec["env"] and "interrupt_mode" not in spec
+    course = Course(tmp_path / "course")
+    course.grader.mkdir(parents=True)
+    (course.grader / "kernel.json").write_text(json.dumps(info))
+    flags = [r["flag"] for r in report.integrity_rows(course)]
+    assert any("kernels ran without the bubblewrap sandbox (turned off" in f for f in flags), \
+        flags
 
 
 def test_every_assignment_library_imports(graded, tmp_path):
