@@ -11,6 +11,7 @@ and `autograder/kernel_checks.py` as its `__init__.py`.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -24,22 +25,44 @@ KERNEL_CHECKS = Path(__file__).with_name("kernel_checks.py")
 CHECKS_KEPT = ("_core.py", "triage.py")
 
 
+@functools.lru_cache(maxsize=64)
+def _code_cells(path: str, mtime_ns: int) -> tuple[tuple[bool, str], ...]:
+    """(is an answer cell, source) of each code cell of a notebook; read as plain JSON (an
+    instructor notebook with outputs takes seconds to validate with nbformat)."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+    out = []
+    for cell in cells:
+        if cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        text = cell.get("source", "")
+        out.append((bool(meta.get("solution")) and not meta.get("grade"),
+                    "".join(text) if isinstance(text, list) else text))
+    return tuple(out)
+
+
+def _cells(notebook: Path):
+    return _code_cells(str(notebook), notebook.stat().st_mtime_ns)
+
+
 def graded_names(notebook: Path) -> list[str]:
     """The names the answer cells of an instructor notebook define."""
-    return [name for cell in manifest.scan_notebook(notebook) if cell["kind"] == "answer"
-            for name in cell["defines"]]
+    names: list[str] = []
+    for answer, text in _cells(notebook):
+        if answer:
+            try:
+                names += [n for n in manifest.defined_names(text) if n not in names]
+            except SyntaxError:
+                continue
+    return names
 
 
 def tools(notebook: Path) -> set[str]:
     """Names the notebook's code imports from nnlab (what it hands students as tools)."""
-    import nbformat
-
     found: set[str] = set()
-    for cell in nbformat.read(str(notebook), as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
+    for _answer, text in _cells(notebook):
         try:
-            tree = manifest._code(cell.source)
+            tree = manifest._code(text)
         except SyntaxError:
             continue
         for node in ast.walk(tree):

@@ -216,9 +216,9 @@ def launch(connection_file: str, info: dict, plan: dict) -> None:
         raise SystemExit("refusing to run a sandboxed kernel as root")
     copy = Path(plan["sockets"]) / "kernel.json"
     fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    os.fchown(fd, uid, gid)  # by descriptor: a name in a folder the kernel user owns may move
     with os.fdopen(fd, "w") as fh:
         json.dump(info, fh)
-    os.chown(copy, uid, gid)
     line = argv(plan, str(copy))
     os.setgroups([])
     os.setgid(gid)
