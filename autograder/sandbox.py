@@ -130,6 +130,7 @@ class KernelBox:
 
     def __init__(self, *, uid: int, gid: int, python: str, sites: list[Path], data: Path,
                  scratch: Path, tmp_mb: int = TMP_MB, shm_mb: int = SHM_MB):
+        sweep()
         self.root = Path(tempfile.mkdtemp(prefix="nnlab-k-", dir="/tmp"))
         self.root.chmod(0o711)  # the kernel user may pass through to s/, not list or write
         self.sockets = self.root / SOCKETS
@@ -140,7 +141,7 @@ class KernelBox:
                 "sites": [str(p) for p in sites], "data": str(data),
                 "libraries": [str(p) for p in (*sites, data)],
                 "scratch": str(scratch), "sockets": str(self.sockets),
-                "tmp_mb": tmp_mb, "shm_mb": shm_mb, "bwrap": bwrap()}
+                "tmp_mb": tmp_mb, "shm_mb": shm_mb, "bwrap": bwrap(), "grader": os.getpid()}
         fd = os.open(self.root / PLAN, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(plan, fh)
@@ -153,6 +154,23 @@ class KernelBox:
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def sweep(folder: Path = Path("/tmp")) -> int:
+    """Remove the boxes of graders that died without closing them (a SIGKILLed grade run);
+    returns how many. A box whose grader is alive is left alone."""
+    removed = 0
+    for plan_file in folder.glob("nnlab-k-*/plan.json"):
+        try:
+            if plan_file.stat().st_uid != 0:
+                continue
+            os.kill(int(json.loads(plan_file.read_text())["grader"]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(plan_file.parent, ignore_errors=True)
+            removed += 1
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return removed
 
 
 def box_for(km, resources: dict, checks_in_kernel: bool) -> KernelBox | None:
