@@ -20,7 +20,7 @@ from pathlib import Path
 
 from distributed import as_completed
 
-from autograder import cluster, engine, kernel, submission
+from autograder import cluster, door, engine, kernel, submission
 from autograder.course import Course, lock_down, write_course_config
 from autograder.gradebook import share_engines
 from autograder.progress import Progress
@@ -105,6 +105,7 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
     lock = _lock_course(course)
     try:
         units, skipped = plan(course, settings, students, assignments, force)
+        units = door.screen(course, units, asked=(students, assignments))  # names nbgrader globs
         units = queue(units)
         where = scheduler or f"{min(jobs, max(len(units), 1))} local worker process(es)"
         echo(f"grading {len(units)} submissions on {where}; "
@@ -196,4 +197,7 @@ def _note_kernel(course: Course, info: dict, echo) -> bool:
     if not info.get("user"):
         echo("warning: the kernel runs as the grader's own user (not root, or no Python "
              "the kernel user can run); the integrity report flags this run")
+    if info.get("name") and not info.get("sandbox"):
+        echo(f"warning: kernels run without the bubblewrap sandbox "
+             f"({info.get('sandbox_reason')}); the integrity report flags this run")
     return True

@@ -3,7 +3,8 @@
 `install()` writes a kernelspec whose command is `prlimit --as --cpu --nproc` around
 `python -m autograder.kernel`; that launcher, started as root, hands the connection file
 to the worker's own user (`nnlab-kernel<slot>`, a slot locked by `claim_slot`, the user
-created with useradd when missing), drops to it and execs ipykernel. As that user the
+created with useradd when missing), drops to it and execs ipykernel, inside a bubblewrap
+sandbox (autograder.sandbox) when the grader set one up for this kernel. As that user the
 student's code cannot read source/ or write gradebook.db.
 """
 
@@ -176,13 +177,13 @@ def _stamp(trees: dict[str, Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _link_tree(src: Path, dst: Path) -> None:
+def _link_tree(src: Path, dst: Path, leave_out: tuple[str, ...] = ()) -> None:
     """Hard-link (copy across filesystems) every file of `src` that others may read into
-    `dst`, in directories others may enter. Links and unreadable files are left out; a
-    missing `src` gives an empty `dst`."""
+    `dst`, in directories others may enter. Links, unreadable files and folders named in
+    `leave_out` are left out; a missing `src` gives an empty `dst`."""
     dst.mkdir(mode=0o755, parents=True, exist_ok=True)
     for folder, dirs, files in os.walk(src):
-        dirs[:] = [d for d in dirs if not d.startswith(_NOT_NEEDED)]
+        dirs[:] = [d for d in dirs if not d.startswith(_NOT_NEEDED) and d not in leave_out]
         here = Path(folder)
         target = dst / here.relative_to(src)
         target.mkdir(mode=0o755, parents=True, exist_ok=True)
@@ -215,7 +216,8 @@ def mirror(site: str, package: Path, data: Path) -> Path:
         return final
     build = Path(tempfile.mkdtemp(prefix=".building-", dir=MIRRORS))
     try:
-        _link_tree(trees["site"], build / "site")
+        # The site never holds nnlab itself: each assignment gets its own copy of it.
+        _link_tree(trees["site"], build / "site", leave_out=("nnlab",))
         _link_tree(package, build / "src" / package.name)
         _link_tree(data, build / "data")
         (build / "complete").write_text(json.dumps({k: str(v) for k, v in trees.items()}))
@@ -234,15 +236,20 @@ def mirror(site: str, package: Path, data: Path) -> Path:
 
 
 def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
-            prefix: str | None = None, slots: int = 1) -> dict:
+            prefix: str | None = None, slots: int = 1, sandbox: bool = True) -> dict:
     """Write the kernelspec into `prefix`/share/jupyter/kernels (default: this venv).
 
     memory_mb caps the address space (a bigger allocation raises MemoryError), cpu_seconds
     caps CPU time (the kernel is killed past it) and nproc caps processes and threads of the
-    kernel's user (a fork bomb gets BlockingIOError). Returns {"name", "user", "python"}:
-    user is None when the kernel runs as the grader (not root, or no usable Python).
+    kernel's user (a fork bomb gets BlockingIOError). With `sandbox` (and root, and
+    bubblewrap working here) every kernel runs in its own bubblewrap sandbox (see
+    autograder.sandbox). Returns {"name", "user", "python", "mirror", "sandbox",
+    "sandbox_reason"}: user is None when the kernel runs as the grader (not root, or no
+    usable Python); sandbox is "bubblewrap" or None, with the reason in sandbox_reason.
     """
     import sysconfig
+
+    from autograder import sandbox as box
 
     for name, value in (("memory_mb", memory_mb), ("cpu_seconds", cpu_seconds),
                         ("nproc", nproc)):
@@ -255,10 +262,13 @@ def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
     sites = [sysconfig.get_paths()["purelib"]]
     env = dict(KERNEL_ENV)
     users = [kernel_user(slot) for slot in range(slots)]
-    python = _interpreter_for(*users[0], sites) if users[0] else None
+    reason = (box.unavailable(*(users[0] or ())) if sandbox
+              else "turned off (kernel.install(sandbox=False))")
+    python = _interpreter_for(*users[0], sites) if users[0] and reason else None
     mirrored = None
     if users[0] and not python:
-        # The venv or checkout sits behind a directory the kernel user cannot enter.
+        # The sandbox shows the kernel only the mirror; without it, the venv or checkout
+        # may sit behind a directory the kernel user cannot enter.
         import nnlab
         from nnlab.data import data_dir
 
@@ -267,9 +277,13 @@ def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
         python = _interpreter_for(*users[0], sites)
         if python:
             env["NNLAB_DATA"] = str(mirrored / "data")
+    if reason is None and not (python and mirrored):
+        reason = "no Python that the kernel user can run imports ipykernel from the mirror"
     env["NNLAB_KERNEL_SITE"] = os.pathsep.join(sites)
     if python:
         env.update(NNLAB_KERNEL_USER="1", NNLAB_KERNEL_PYTHON=python)
+    if reason is None:
+        env["NNLAB_SANDBOX_MIRROR"] = str(mirrored)
     argv = [prlimit, f"--as={memory_mb * 1024 * 1024}", f"--cpu={cpu_seconds}",
             f"--nproc={nproc}", sys.executable, "-m", "autograder.kernel",
             "-f", "{connection_file}"]
@@ -280,13 +294,17 @@ def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
         "env": env,
         "metadata": {"debugger": False},
     }
+    if reason is None:
+        # Signals from the grader cannot enter the sandbox's session: interrupt by message.
+        spec["interrupt_mode"] = "message"
     base = Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
     base.mkdir(parents=True, exist_ok=True)
     tmp = base / "kernel.json.tmp"
     tmp.write_text(json.dumps(spec, indent=1))
     os.replace(tmp, base / "kernel.json")
     return {"name": KERNEL_NAME, "user": user_name(0)[:-1] + "N" if python else None,
-            "python": python, "mirror": str(mirrored) if mirrored and python else None}
+            "python": python, "mirror": str(mirrored) if mirrored and python else None,
+            "sandbox": "bubblewrap" if reason is None else None, "sandbox_reason": reason}
 
 
 def _drop_privileges(connection_file: str) -> str:
@@ -312,6 +330,12 @@ def _drop_privileges(connection_file: str) -> str:
 def main(argv: list[str]) -> None:
     if len(argv) != 2 or argv[0] != "-f":
         raise SystemExit("usage: python -m autograder.kernel -f CONNECTION_FILE")
+    if os.environ.get("NNLAB_SANDBOX_MIRROR"):
+        from autograder import sandbox
+
+        boxed = sandbox.read_plan(argv[1])
+        if boxed:
+            sandbox.launch(argv[1], *boxed)  # never returns
     connection_file = _drop_privileges(argv[1])
     python = os.environ.get("NNLAB_KERNEL_PYTHON") or sys.executable
     sites = [p for p in os.environ.get("NNLAB_KERNEL_SITE", "").split(os.pathsep) if p]

@@ -7,11 +7,17 @@ afterwards (a fork bomb's children die with it). What happened (a cell timed out
 kernel died, the limit struck) is appended to `EVENTS` for the worker to record. Before
 the first cell and before every test cell it runs `guard.py` in the kernel, which undoes
 whatever an answer cell monkeypatched; a test cell whose guard did not answer scores 0.
+After each test cell it asks the kernel whether the student left it fit to judge (the
+recursion limit, numpy, the course's modules). When the kernelspec asks for it, the
+kernel runs in a bubblewrap sandbox (`create_kernel_manager`, autograder.sandbox); when the
+submission's time runs out, the cells not yet run are marked so and the rest still counts.
+`HideHiddenTests` also replaces outputs and attachments over a size limit by a note.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import os
 import pwd
 import re
@@ -24,12 +30,14 @@ import time
 from pathlib import Path
 from queue import Empty
 
+import nbformat
 from jupyter_core.utils import ensure_async
+from nbclient.exceptions import DeadKernelError
 from nbconvert.preprocessors import Preprocessor
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Unicode
 
-from autograder import kernel
+from autograder import kernel, sandbox
 
 #: What the last executions met: dicts with "kind" ("cell-timeout", "kernel-died",
 #: "submission-timeout"), "cell" (index) and "grade_id". The worker clears and reads it.
@@ -61,6 +69,10 @@ class GuardedExecute(Execute):
     guard = Bool(True, help="Run guard.py in the kernel before the first cell and before "
                             "every test cell.").tag(config=True)
     guard_timeout = Integer(15, help="Seconds the guard may take to answer.").tag(config=True)
+    checks_in_kernel = Bool(True, help="The kernel's nnlab.checks is the real one (the test "
+                                       "cells judge in the kernel); False once the grader "
+                                       "judges: the kernel then gets kernel_checks.py's "
+                                       "stubs.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         source = Path(resources.get("metadata", {}).get("path") or ".")
@@ -91,6 +103,7 @@ class GuardedExecute(Execute):
         self._pgid = None
         self._current = (None, None, "")
         self._nonce, self._snapshot, self._unguarded = secrets.token_hex(16), False, None
+        self._expired, self._unhealthy = False, set()
         self.on_cell_execute = self._before_cell if self.guard else None
         timer = threading.Timer(self.submission_timeout, self._out_of_time)
         timer.daemon = True
@@ -105,8 +118,18 @@ class GuardedExecute(Execute):
         finally:
             timer.cancel()
             self._kill_group()
+            if getattr(self, "_box", None) is not None:
+                self._box.close()
+                self._box = None
             resources["metadata"]["path"] = str(source)
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def create_kernel_manager(self):
+        """nbclient's kernel manager, pointed at a bubblewrap sandbox when the kernelspec
+        asks for one (see autograder.sandbox.box_for)."""
+        km = super().create_kernel_manager()
+        self._box = sandbox.box_for(km, self.resources, self.checks_in_kernel)
+        return km
 
     async def async_start_new_kernel(self, **kwargs):
         await super().async_start_new_kernel(**kwargs)
@@ -115,8 +138,15 @@ class GuardedExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if self._expired:  # the submission's time ran out: later cells are not run, and
+            return _not_run(cell), resources  # what already ran keeps its points
         self._current = (index, grade_id, cell.get("source", ""))
-        cell, resources = super().preprocess_cell(cell, resources, index)
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            if not self._expired:
+                raise
+            return _not_run(cell), resources
         if self._unguarded == index:
             # The guard could not vouch for the kernel: this test's verdict is not trusted.
             cell.outputs = [{"output_type": "error", "ename": "IntegrityError",
@@ -177,7 +207,46 @@ class GuardedExecute(Execute):
 
     def _out_of_time(self) -> None:
         self._event("submission-timeout")
+        self._expired = True
         self._kill_group()
+
+    def on_cell_executed(self, **kwargs):
+        """nbgrader's hook (records a timeout's error), then, after a test cell, ask the
+        kernel whether the student left it fit to judge (see HEALTH)."""
+        super().on_cell_executed(**kwargs)
+        if is_test_cell(kwargs["cell"]) and not self._expired:
+            return self._check_health()  # awaited by nbclient's run_hook
+        return None
+
+    async def _check_health(self) -> None:
+        answers = await self._ask(HEALTH)
+        for kind, problem in judge_health(answers):
+            if kind not in self._unhealthy:
+                self._unhealthy.add(kind)
+                self._event(kind, detail=problem[:300])
+
+    async def _ask(self, expressions: dict[str, str], timeout: float = 10.0) -> dict:
+        """{name: repr text or None when it raised} of `expressions`, evaluated in the kernel
+        as user expressions (no cell runs, nothing is recorded in the notebook)."""
+        msg_id = await ensure_async(self.kc.execute("", silent=True, store_history=False,
+                                                    user_expressions=expressions))
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                msg = await ensure_async(
+                    self.kc.shell_channel.get_msg(timeout=min(remaining, 1.0)))
+            except Empty:
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["content"].get("status") != "ok":  # the expressions never ran
+                return {name: ("raised", msg["content"].get("ename", "?"))
+                        for name in expressions}
+            values = msg["content"].get("user_expressions", {})
+            return {name: (("ok", v["data"]["text/plain"]) if v.get("status") == "ok"
+                           else ("raised", f"{v.get('ename')}: {v.get('evalue')}"))
+                    for name, v in values.items()}
+        return {name: ("raised", "no answer") for name in expressions}
 
     def _kill_group(self) -> None:
         if self._pgid:
@@ -187,6 +256,42 @@ class GuardedExecute(Execute):
                 pass
         if self._uid:  # the kernel user belongs to this worker alone (kernel.claim_slot)
             kernel.kill_user_processes(self._uid)
+
+
+# What a test cell's kernel must still offer for its verdict to mean what it says.
+HEALTH = {
+    "recursion": "__import__('sys').getrecursionlimit()",
+    "numpy": "float(__import__('numpy').ones(3).sum())",
+    "modules": "sorted({type(v).__name__ for k, v in __import__('sys').modules.items() "
+               "if k in ('numpy', 'nnlab', 'nnlab.checks', 'builtins')})",
+}
+MIN_RECURSION = 1000  # CPython's default; the checks and numpy's printing need that much
+
+
+def judge_health(answers: dict) -> list[tuple[str, str]]:
+    """[(reason, what was wrong)] from the kernel's answers to HEALTH."""
+    found = []
+    status, value = answers.get("recursion", ("raised", "no answer"))
+    if status != "ok" or not value.isdigit() or int(value) < MIN_RECURSION:
+        found.append(("recursion-limit", f"the recursion limit was {value} when a test ran "
+                                         f"(Python's default is {MIN_RECURSION})"))
+    for name in ("numpy", "modules"):
+        status, value = answers.get(name, ("raised", "no answer"))
+        wrong = status != "ok" or (name == "numpy" and value != "3.0") or (
+            name == "modules" and value != "['module']")
+        if wrong and not (status != "ok" and "RecursionError" in value):
+            found.append(("environment-broken", f"after a test, `{HEALTH[name]}` gave "
+                                                f"{value}"))
+    return found
+
+
+def _not_run(cell):
+    """`cell` marked as never run because the submission's time limit struck first."""
+    if cell.get("cell_type") == "code":
+        why = "not run: the notebook's time limit was reached before this cell"
+        cell.outputs = [nbformat.v4.new_output("error", ename="SubmissionTimeout", evalue=why,
+                                               traceback=[f"SubmissionTimeout: {why}"])]
+    return cell
 
 
 def summarise(names: str, shown: int = 3) -> str:
@@ -228,16 +333,67 @@ def scrub(text: str, hidden: list[str]) -> str:
                      if not any(h in plain.sub("", line) for h in hidden))
 
 
+# A 1x1 transparent PNG stands in for an attachment removed from the feedback.
+PLACEHOLDER_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAA"
+                   "ASUVORK5CYII=")
+ATTACHMENT = re.compile(r"attachment:([^)\s\"']+)")
+
+
 class HideHiddenTests(Preprocessor):
     """Feedback filter: test cells show only their visible part; errors show the diagnosis.
 
     A failing test's traceback is replaced by its last line, `CheckFailed: check_x found
-    bug B1 (...)` and the message, with any line that quotes hidden test code dropped.
+    bug B1 (...)` and the message, with any line that quotes hidden test code dropped. In
+    every cell, an output or attachment over `max_output_bytes` (or past `max_total_bytes`
+    for the notebook) is replaced by a note saying what was removed.
     """
 
     enabled = Bool(True, help="nbconvert runs a preprocessor only when enabled").tag(config=True)
+    max_output_bytes = Integer(1 << 20, help="An output or attachment bigger than this is "
+                                             "replaced by a note saying so.").tag(config=True)
+    max_total_bytes = Integer(8 << 20, help="Outputs and attachments beyond this much in one "
+                                            "notebook are replaced by notes.").tag(config=True)
+
+    _spent = 0  # bytes of outputs and attachments kept so far in this notebook
+
+    def preprocess(self, nb, resources):
+        self._spent = 0
+        return super().preprocess(nb, resources)
+
+    def _too_big(self, size: int) -> bool:
+        if size > self.max_output_bytes or self._spent + size > self.max_total_bytes:
+            return True
+        self._spent += size
+        return False
+
+    def _removed(self, what: str, size: int) -> str:
+        return (f"[{what} of {size / 1e6:.1f} MB removed from the feedback: the limit is "
+                f"{self.max_output_bytes / 1e6:.1f} MB each, {self.max_total_bytes / 1e6:.1f} "
+                "MB per notebook]")
+
+    def bound_size(self, cell) -> None:
+        """Replace outputs and attachments over the size limits by a note (in place)."""
+        attachments = cell.get("attachments") or {}
+        for name in list(attachments):
+            size = len(json.dumps(attachments[name]))
+            if self._too_big(size):
+                attachments[name] = {"image/png": PLACEHOLDER_PNG}
+                cell.source += "\n\n" + self._removed(f"attachment `{name}`", size)
+        if cell.get("cell_type") == "markdown":
+            # nbconvert refuses a notebook whose markdown names an attachment it lacks
+            for name in ATTACHMENT.findall(cell.get("source", "")):
+                if name not in attachments:
+                    cell.setdefault("attachments", attachments)[name] = {
+                        "image/png": PLACEHOLDER_PNG}
+        outputs = cell.get("outputs", [])
+        for i, output in enumerate(outputs):
+            size = len(json.dumps(output))
+            if self._too_big(size):
+                outputs[i] = nbformat.v4.new_output("stream", name="stdout",
+                                                    text=self._removed("output", size) + "\n")
 
     def preprocess_cell(self, cell, resources, index):
+        self.bound_size(cell)
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.get("cell_type") != "code" or not meta.get("grade") or meta.get("solution"):
             return cell, resources

@@ -59,6 +59,12 @@ def integrity_rows(course: Course) -> list[dict]:
         rows.append({"student": "*", "assignment": "*", "grade_id": "",
                      "flag": "kernels ran as the grader's own user: a submission could read "
                              "source/ and write gradebook.db"})
+    if kernel and not kernel.get("sandbox"):
+        rows.append({"student": "*", "assignment": "*", "grade_id": "",
+                     "flag": "kernels ran without the bubblewrap sandbox ("
+                             f"{kernel.get('sandbox_reason') or 'an older grader'}): a "
+                             "submission could see other processes, ports and the grader's "
+                             "environment"})
     for (student, assignment), rec in records(course).items():
         for f in rec.get("flags", []):
             rows.append({"student": student, "assignment": assignment, **f})

@@ -1,8 +1,9 @@
 """One submission on the coordinator: prepare it for a grading task, then commit what
 the task returned.
 
-`prepare` checks the submission before any kernel runs (preflight, the static cheat
-scan), drops links handed in, and sanitizes the notebook with nbgrader's own
+`prepare` checks the submission before any kernel runs (the door: names, links, notebook
+format, test cells restored from the instructor's source; then the static cheat scan) and
+sanitizes the notebook with nbgrader's own
 sanitize preprocessors (test cells restored from the gradebook): the task gets only
 that notebook, the other files and the settings. `commit` runs nbgrader's `Autograde`
 on the executed notebook the task returned, with the executor left out of the pipeline,
@@ -25,10 +26,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import engine, integrity
+from autograder import door, engine, integrity
 from autograder.course import Course, load_config, write_json_atomic
 from autograder.gradebook import read_scores
-from autograder.preflight import preflight
 
 SCRATCH = "grader/scratch/submitted"  # nbgrader's submitted_directory when committing
 BUG_LINE = re.compile(r"^(check_\w+) found bug (B\d+) \((.*)\)$")
@@ -41,8 +41,9 @@ INTEGRITY_EVENTS = {"tampering-undone": "tampering undone by the grader before t
                                       "not given to the kernel: ",
                     "guard-failed": "the grader could not guard this test (scored 0): "}
 SEVERITY = ["submission-timeout", "kernel-died", "kernel-unresponsive", "cell-timeout",
-            "memory-limit", "process-limit", "input-call", "output-flood", "cells-deleted",
-            "cells-duplicated", "wrong-files", "grader-error"]
+            "memory-limit", "process-limit", "input-call", "recursion-limit", "environment-broken",
+            "output-flood", "cells-deleted", "cells-duplicated", "cells-changed", "wrong-files",
+            "grader-error"]
 
 
 def content_hash(folder: Path, source: Path, settings: dict) -> str:
@@ -118,21 +119,6 @@ def cell_reasons(nb, max_lines: int) -> list[str]:
     return reasons
 
 
-def repair_duplicates(nb) -> None:
-    """Keep the first cell of each grade_id; later copies become plain cells.
-
-    nbgrader 0.9.6's DeduplicateIds leaves the copies with grade_id-less metadata, on which
-    OverwriteCells(add_missing_cells=True) crashes.
-    """
-    seen = set()
-    for cell in nb.cells:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if gid in seen:
-            del cell.metadata["nbgrader"]
-        elif gid:
-            seen.add(gid)
-
-
 def structure(nb) -> list[tuple]:
     """What the task may not change: every nbgrader cell's id and kind, and the source of
     the cells a student cannot edit (tests, read-only cells)."""
@@ -191,20 +177,19 @@ def prepare(course: Course, student: str, assignment: str, settings: dict,
               "hash": content_hash(folder, source, settings), "reasons": [], "events": [],
               "diagnoses": [], "score": None, "max_score": None, "cells": {}, "detail": "",
               "flags": []}
-    check = preflight(course.submission(student, assignment), source)
+    scratch = course.root / SCRATCH / student / assignment
+    check = door.admit(course, student, assignment, scratch)  # names, links, format, cells
     record["reasons"] += check.notes
     record["detail"] = check.detail
     if check.fatal:
+        shutil.rmtree(scratch, ignore_errors=True)
         record["status"] = "missing" if check.fatal == "missing" else f"error:{check.fatal}"
         return record, None
-    record["flags"] = integrity.scan_notebook(course.submission(student, assignment))
-    files, links = _files(folder, f"{assignment}.ipynb")
-    if links:  # nbgrader would copy them as root, following them: they never leave submitted/
-        record["flags"].append({"grade_id": "", "flag": "links handed in were not followed: "
-                                + ", ".join(links)[:300]})
-    nb = nbformat.read(str(course.submission(student, assignment)), as_version=4)
-    if "cells-duplicated" in check.notes:
-        repair_duplicates(nb)
+    notebook = scratch / f"{assignment}.ipynb"
+    record["flags"] = integrity.scan_notebook(notebook) + check.flags
+    files, _ = _files(scratch, notebook.name)  # the door copied them without links
+    nb = nbformat.read(str(notebook), as_version=4)
+    shutil.rmtree(scratch, ignore_errors=True)
     nb = _sanitize(course, nb, student, assignment, folder)
     record["prepare_seconds"] = round(time.perf_counter() - started, 3)
     record["prepare_cpu"] = round(time.process_time() - cpu, 3)
@@ -311,3 +296,12 @@ def failed(course: Course, record: dict, why: str) -> dict:
     record["reasons"].append("grader-error")
     record["detail"] += why[-2000:]
     return finish(course, record)
+
+
+def grade_here(course: Course, student: str, assignment: str, settings: dict) -> dict:
+    """Prepare, execute and commit one submission in this process, with no cluster (the
+    kernelspec and kernel user must already be set up, as a worker's GradingHost does)."""
+    record, payload = prepare(course, student, assignment, settings)
+    if payload is None:
+        return finish(course, record)
+    return commit(course, record, payload, engine.execute(payload), settings)

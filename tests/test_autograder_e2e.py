@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import grade, report, steps
+from autograder import grade, report, sandbox, steps
 from autograder.course import Course
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograder")]
@@ -31,6 +31,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograder")]
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 LIMITS = {"timeout_cell": 5, "timeout_submission": 30}
 ROOT = os.geteuid() == 0
+# In the bubblewrap sandbox the kernel grading `toy` has no nnlab reference of sigmoid
+# (a stub that raises stands in its place) and no course files at all.
+SANDBOXED = sandbox.unavailable() is None
 
 # scenario -> (status, reasons that must be recorded, score out of 6; None = no score)
 EXPECTED = {
@@ -54,7 +57,8 @@ EXPECTED = {
     "cheat-always-equal": ("graded", [], 0.0),
     "cheat-input-transformer": ("graded", [], 0.0),
     "cheat-read-source": ("graded", [], 0.0),
-    "cheat-calls-reference": ("graded", [], 3.0),
+    # its sigmoid calls the withheld reference, and its derivative calls its sigmoid
+    "cheat-calls-reference": ("graded", [], 0.0 if SANDBOXED else 3.0),
     "cheat-read-source-by-path": ("graded", [], 6.0),
     "cheat-shadow-package": ("graded", [], 0.0),
     "cheat-symlinks": ("graded", [], 6.0),
@@ -78,9 +82,9 @@ CHEAT_FLAGS = {
     "cheat-read-source-by-path": "names the grader's files ('/",
     "cheat-shadow-package": "not given to the kernel: nnlab",
     "cheat-symlinks": "links handed in were not followed: answers.ipynb, data/db",
-    # caught by the check itself, in the kernel: the integrity report names it too
-    "cheat-calls-reference": "check_sigmoid cannot trust this answer: ",
 }
+if not SANDBOXED:  # caught by the check itself, in the kernel: the integrity report names it
+    CHEAT_FLAGS["cheat-calls-reference"] = "check_sigmoid cannot trust this answer: "
 
 
 def _status_records(course: Course) -> list[dict]:
@@ -222,7 +226,9 @@ def test_cheats_are_flagged(cheat, graded):
 
 def test_calling_the_reference_is_named(records):
     messages = [d["message"] for d in records["cheat-calls-reference"]["diagnoses"]]
-    assert any("calls nnlab's reference `sigmoid`" in m for m in messages), messages
+    words = ("nnlab's reference `sigmoid` is not available while notebook toy is graded"
+             if SANDBOXED else "calls nnlab's reference `sigmoid`")
+    assert any(words in m for m in messages), messages
 
 
 @pytest.mark.skipif(not ROOT, reason="the kernel runs as another user only when grading as root")
@@ -233,7 +239,9 @@ def test_the_kernel_cannot_reach_the_instructors_files(graded):
     executed = nbformat.read(str(course.autograded / "cheat-read-source-by-path" / "toy"
                                  / "toy.ipynb"), as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
-    assert "reached: ['PermissionError', 'PermissionError']" in printed, printed
+    # in the sandbox the course's files do not exist at all; without it, they are refused
+    error = "FileNotFoundError" if SANDBOXED else "PermissionError"
+    assert f"reached: ['{error}', '{error}']" in printed, printed
 
 
 def test_links_handed_in_give_the_kernel_nothing(graded):

@@ -1,9 +1,8 @@
-"""The class grader's pieces that need no kernel: preflight, the static cheat scan, the
-feedback filter, the queue, content hashes, slots and the command line's errors."""
+"""The class grader's pieces that need no kernel: the static cheat scan, the feedback
+filter, the queue, content hashes, slots and the command line's errors."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -16,33 +15,9 @@ import pytest
 from autograder import __main__ as cli
 from autograder import grade, integrity, kernel, preprocessors, report, sample, submission
 from autograder.course import Course, load_config
-from autograder.preflight import preflight
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 SOURCE = FIXTURES / "instructor" / "toy.ipynb"
-
-
-@pytest.mark.parametrize("scenario, fatal, notes", [
-    ("perfect", None, []),
-    ("corrupt-json", "corrupt-json", []),
-    ("test-cell-deleted", None, ["cells-deleted"]),
-    ("test-cell-duplicated", None, ["cells-duplicated"]),
-])
-def test_preflight_reads_each_fixture(scenario, fatal, notes):
-    result = preflight(FIXTURES / f"submitted-{scenario}.ipynb", SOURCE)
-    assert (result.fatal, result.notes) == (fatal, notes)
-
-
-def test_preflight_names_what_is_there_when_the_notebook_is_missing(tmp_path):
-    (tmp_path / "toy(1).ipynb").write_text("{}")
-    result = preflight(tmp_path / "toy.ipynb", SOURCE)
-    assert result.fatal == "missing" and "toy(1).ipynb" in result.detail
-
-
-def test_preflight_refuses_json_that_is_not_a_notebook(tmp_path):
-    path = tmp_path / "toy.ipynb"
-    path.write_text(json.dumps({"cells": "no"}))
-    assert preflight(path, SOURCE).fatal == "not-a-notebook"
 
 
 @pytest.mark.parametrize("cheat, words", [
