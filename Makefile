@@ -13,7 +13,7 @@ export MKL_NUM_THREADS := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install browser postgres test demo lab formgrader bench bench-torch lint clean
+.PHONY: install browser sandbox postgres test demo lab formgrader bench bench-torch lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nnlab needs Python >= 3.11; found " + sys.version.split()[0])'
@@ -38,7 +38,12 @@ browser:
 postgres:
 	@bash scripts/ensure-postgres.sh
 
-test: install lint browser postgres
+# Debian's bubblewrap: every grading kernel runs in its sandbox (installed with apt-get when
+# root; otherwise explained, and under CI=true a failure).
+sandbox:
+	@bash scripts/ensure-sandbox.sh
+
+test: install lint browser sandbox postgres
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 # The instructor pipeline on a bundled sample class: release, grade, feedback, report.
