@@ -43,15 +43,23 @@ if [ "$(cat "$ENV_DIR/.deps-stamp" 2>/dev/null)" != "$want" ]; then
     rm -rf "$ENV_DIR"
     mkdir -p "$(dirname "$ENV_DIR")"
     "$BASE_PYTHON" -m venv "$ENV_DIR"
-    "$ENV_DIR/bin/python" -m pip install --quiet --upgrade pip
-    "$ENV_DIR/bin/python" -m pip install --quiet -r "$ROOT/autograder/hub/requirements.txt" "$ROOT"
+    "$ENV_DIR/bin/python" -m pip install --quiet --upgrade pip >"$ENV_DIR.pip.log" 2>&1 \
+        || die "pip could not upgrade itself; see $ENV_DIR.pip.log"
+    "$ENV_DIR/bin/python" -m pip install --quiet -r "$ROOT/autograder/hub/requirements.txt" "$ROOT" \
+        >>"$ENV_DIR.pip.log" 2>&1 || die "pip install failed; see $ENV_DIR.pip.log"
+    # JupyterLab's news and update pop-ups stay off for every user of the hub.
+    mkdir -p "$ENV_DIR/share/jupyter/lab/settings"
+    cat > "$ENV_DIR/share/jupyter/lab/settings/overrides.json" <<'JSON'
+{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}
+JSON
     echo "$want" > "$ENV_DIR/.deps-stamp"
     rm -f "$ENV_DIR/.src-stamp"
 fi
 src="$(cd "$ROOT" && find nnlab autograder -name '*.py' -o -name '*.json' | sort | xargs cat | sha256sum | cut -c1-16)"
 if [ "$(cat "$ENV_DIR/.src-stamp" 2>/dev/null)" != "$src" ]; then
     say "refreshing the nnlab copy in $ENV_DIR"
-    "$ENV_DIR/bin/python" -m pip install --quiet --no-deps --force-reinstall "$ROOT"
+    "$ENV_DIR/bin/python" -m pip install --quiet --no-deps --force-reinstall "$ROOT" \
+        >"$ENV_DIR.pip.log" 2>&1 || die "pip could not install $ROOT; see $ENV_DIR.pip.log"
     echo "$src" > "$ENV_DIR/.src-stamp"
 fi
 chmod -R a+rX "$ENV_DIR"

@@ -142,6 +142,7 @@ def test_release_fetch_submit_grade_return_feedback_on_a_hub(term, browser_page,
             notebook.run_cell(index, timeout=120)
     seen = notebook.output_text(check)
     assert "B7" in seen, f"the visible check did not name B7:\n{seen[-1500:]}"
+    notebook.cells.nth(check).locator(".jp-OutputArea").scroll_into_view_if_needed()
     shot(page, "3-alice-visible-check-B7")
     saved = notebook.save()
     assert "X @ w)" in saved.cells[answer].source
@@ -187,6 +188,7 @@ def test_release_fetch_submit_grade_return_feedback_on_a_hub(term, browser_page,
     relative = feedback[0].relative_to(home)
     page.goto(f"{hub.base}/user/{alice}/files/{relative}")
     page.get_by_text("found bug B7").first.wait_for(timeout=30_000)
+    page.get_by_text("found bug B7").first.scroll_into_view_if_needed()
     shot(page, "6-alice-reads-feedback")
     text = page.locator("body").inner_text()
     assert re.search(rf"{BUG.test}.*?Score: 0(\.0)? / \d", text, flags=re.S) or \
