@@ -8,6 +8,7 @@ catalogued bug by notebook with the share of the students who handed that notebo
 from __future__ import annotations
 
 import math
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 
@@ -123,9 +124,10 @@ def heatmap(scores: list[dict], path: Path) -> Path:
                 text = r["status"].removeprefix("error:")[:14]
             if r["status"] not in ("graded", "missing") and r["points"] is not None:
                 text += " *"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7)
-    cmap = plt.get_cmap("RdYlGn").copy()
-    cmap.set_bad("#dddddd")
+            dark = not np.isnan(values[i, j]) and not 0.2 < values[i, j] < 0.8
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if dark else "black")
+    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="#dddddd")
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(assignments)), assignments, rotation=30, ha="right")
     ax.set_yticks(range(len(students)), students)
@@ -159,12 +161,18 @@ def pass_rate_plot(rates: list[dict], path: Path) -> Path:
     return path
 
 
+def bug_labels(bugs: list[dict]) -> list[str]:
+    """`<notebook number> <bug> <its full name>`, wrapped, never cut."""
+    return [textwrap.fill(f"{r['assignment'].split('_', 1)[0]} {r['bug']} {r['name']}", 60)
+            for r in bugs]
+
+
 def bugs_plot(bugs: list[dict], path: Path) -> Path:
     """A bar per (notebook, bug): the share of that notebook's graded students with it."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(8, 0.32 * max(len(bugs), 3) + 1.2))
-    labels = [f"{r['assignment'].split('_', 1)[0]} {r['bug']} {r['name'][:50]}"
-              for r in bugs][::-1]
+    lines = sum(len(textwrap.wrap(f"00 B00 {r['name']}", 60)) for r in bugs)
+    fig, ax = plt.subplots(figsize=(9, 0.22 * max(lines, 3) + 0.12 * len(bugs) + 1.2))
+    labels = bug_labels(bugs)[::-1]
     shares = [r["students"] / max(r["graded"], 1) for r in bugs][::-1]
     ax.barh(labels, shares, color="#c0392b")
     for y, r in enumerate(bugs[::-1]):

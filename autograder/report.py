@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def plot(summary: list[dict], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 0.4 * max(len(summary), 3) + 1))
-    labels = [f"{r['bug']} {r['name'][:45]}" for r in summary][::-1]
+    labels = [textwrap.fill(f"{r['bug']} {r['name']}", 55) for r in summary][::-1]
     ax.barh(labels, [r["students"] for r in summary][::-1], color="#c0392b")
     ax.set_xlabel("students")
     ax.set_title("Catalogued bugs found in the class")
