@@ -102,9 +102,31 @@ def _return(course: Course, names: list[str] | None) -> list[str]:
     return failures + done["failed"]
 
 
+def _run_term_command(course: Course, args) -> list[str]:
+    if args.command == "collect":
+        return _collect(course, args)
+    if args.command == "return":
+        return _return(course, args.assignments or None)
+    from autograder import lms
+
+    paths = lms.export(course, args.lms)
+    for path in paths:
+        print(f"{args.lms} grade file: {path}")
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     course = Course(Path(args.course))
+    if args.command in ("collect", "return", "export"):
+        try:  # bad input (no exchange, not a zip, no LMS roster) says what to do instead
+            failures = _run_term_command(course, args)
+        except ValueError as exc:
+            print(f"{args.command}: {exc}", file=sys.stderr)
+            return 2
+        if failures:
+            print("FAILED: " + "; ".join(failures), file=sys.stderr)
+        return 1 if failures else 0
     failures: list[str] = []
     if args.command == "release":
         from autograder import steps
@@ -123,16 +145,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"publish {name} to {exchange.root(course)}: {result}")
                 if result != "ok":
                     failures.append(f"publish {name}")
-    elif args.command == "collect":
-        failures += _collect(course, args)
-    elif args.command == "return":
-        failures += _return(course, args.assignments or None)
-    elif args.command == "export":
-        from autograder import lms, report
-
-        report.write(course, echo=lambda *_: None)
-        for path in lms.export(course, args.lms):
-            print(f"{args.lms} grade file: {path}")
     elif args.command == "grade":
         from autograder import grade
 

@@ -195,6 +195,7 @@ def export(course: Course, lms: str) -> list[Path]:
     if not people:
         raise ValueError(f"no {lms} students in {course.root / 'lms' / 'roster.csv'}: run "
                          f"`collect --zip FILE --lms {lms} ASSIGNMENT` first")
+    report.write(course, echo=lambda *_: None)  # grades.csv and the rest, beside it
     grades = report.grade_rows(course)
     assignments = course.assignments()
     by = {(r["student"], r["assignment"]): r for r in grades}

@@ -141,3 +141,15 @@ def test_moodle_worksheet_has_participants_grades_and_the_bug(graded):
 def test_export_without_lms_students_says_what_to_run(tmp_path):
     with pytest.raises(ValueError, match="collect --zip"):
         lms.export(Course(tmp_path / "empty"), "canvas")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["collect"], "has no exchange: run `python -m autograder release --exchange DIR`"),
+    (["collect", NAME, "--zip", str(ROOT / "README.md"), "--lms", "canvas"], "is not a zip"),
+    (["export", "--lms", "moodle"], "run `collect --zip FILE --lms moodle ASSIGNMENT` first"),
+])
+def test_cli_refuses_bad_input_with_the_fix(tmp_path, args, says):
+    done = subprocess.run([sys.executable, "-m", "autograder", *args, "--course",
+                           str(tmp_path / "course")], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and says in done.stderr, (done.returncode, done.stderr)
