@@ -25,7 +25,7 @@ import pytest
 from hubdriver import HUB_ENV, Hub, SystemUsers, UserServer, ensure_hub, shared_tmp
 from labdriver import ROOT, Notebook, venv_python
 
-from autograder import sample
+from autograder import manifest, sample
 from autograder.injections import BUGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
@@ -191,7 +191,11 @@ def test_release_fetch_submit_grade_return_feedback_on_a_hub(term, browser_page,
     page.get_by_text("found bug B7").first.scroll_into_view_if_needed()
     shot(page, "6-alice-reads-feedback")
     text = page.locator("body").inner_text()
-    assert re.search(rf"{BUG.test}.*?Score: 0(\.0)? / \d", text, flags=re.S) or \
-        "0.0 / " in text, text[:2000]
+    points = next(c["points"] for c in manifest.load()["notebooks"][NAME]["cells"]
+                  if c["grade_id"] == BUG.test)
+    # the hidden tests' verdict on BUG.test: 0 of its points, its hidden part not shown
+    verdict = re.search(rf"{BUG.test}\s+Score: 0\.0 / {points:.1f}.*?hidden tests: not shown",
+                        text, flags=re.S)
+    assert verdict, text[text.find(BUG.test) - 200:][:1500]
     leaked = [line for line in hidden_test_lines(source) if line in feedback[0].read_text()]
     assert hidden_test_lines(source) and not leaked, f"hidden test code in feedback: {leaked}"
