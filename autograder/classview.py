@@ -194,8 +194,16 @@ def summary_lines(scores: list[dict], rates: list[dict], bugs: list[dict]) -> li
     graded = [r for r in scores if r["points"] is not None and r["max"]]
     mean = sum(r["points"] / r["max"] for r in graded) / len(graded) if graded else math.nan
     hardest = sorted((r for r in rates if r["graded"]), key=lambda r: r["passed"] / r["graded"])
+    handed = defaultdict(int)
+    for r in scores:
+        handed[r["student"]] += r["status"] != "missing"
+    missing = [r for r in scores if r["status"] == "missing"]
+    single = {s for s, n in handed.items() if n == 1}
+    of_single = sum(r["student"] in single for r in missing)
     lines = [f"{len(graded)} notebooks graded, mean {mean:.0%} of the automatic points; "
-             f"{sum(r['status'] == 'missing' for r in scores)} missing."]
+             f"{len(missing)} not handed in"
+             + (f" ({of_single} of them by the {len(single)} students who handed in one "
+                "notebook only)." if of_single else ".")]
     if hardest:
         worst = hardest[:3]
         lines.append("Hardest tests: " + ", ".join(
