@@ -13,6 +13,7 @@
 #   NNLAB_INSTRUCTORS      comma-separated system user names allowed in as instructors
 #   NNLAB_HUB_PASSWORD     when set: one shared password (JupyterHub's dummy authenticator,
 #                          for trying on 127.0.0.1 only); unset: PAM, the users' own passwords
+import json
 import os
 from pathlib import Path
 
@@ -65,8 +66,17 @@ def _nbgrader_config(role: str) -> str:
     if role == "instructor":
         lines.append(f"c.CourseDirectory.root = {COURSE!r}")
     (folder / "nbgrader_config.py").write_text("\n".join(lines) + "\n")
-    folder.chmod(0o755)
-    (folder / "nbgrader_config.py").chmod(0o644)
+    if role == "student":  # nbgrader's instructor tools off: students have no course folder
+        (folder / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {
+            "jpserver_extensions": {"nbgrader.server_extensions.formgrader": False,
+                                    "nbgrader.server_extensions.course_list": False}}}))
+        (folder / "labconfig").mkdir(exist_ok=True)
+        (folder / "labconfig" / "page_config.json").write_text(json.dumps({
+            "disabledExtensions": {f"@jupyter/nbgrader:{name}": True
+                                   for name in ("formgrader", "create-assignment",
+                                                "course-list")}}))
+    for path in (folder, *folder.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
     return str(folder)
 
 

@@ -96,6 +96,9 @@ def login(page, hub: Hub, user: str) -> None:
 
 def open_assignments(page):
     page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    page.locator(".lm-Menu-item[data-command='nbgrader:open-assignment-list']").wait_for()
+    items = page.locator(".lm-Menu-item").all_inner_texts()
+    assert not [i for i in items if "Formgrader" in i or "Create assignment" in i], items
     page.locator(".lm-Menu-item[data-command='nbgrader:open-assignment-list']").click()
     panel = page.locator("#nbgrader-assignment-list")
     panel.wait_for(state="visible", timeout=30_000)
