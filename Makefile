@@ -13,7 +13,7 @@ export MKL_NUM_THREADS := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install browser sandbox postgres test demo lab formgrader bench bench-torch lint clean
+.PHONY: install browser sandbox postgres test demo lab formgrader hub bench bench-torch lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nnlab needs Python >= 3.11; found " + sys.version.split()[0])'
@@ -60,6 +60,18 @@ lab: install
 formgrader: install
 	@test -f course/nbgrader_config.py || { echo "no course/ yet: run make demo or python -m autograder release first"; exit 1; }
 	cd course && ../$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# A course hub on 127.0.0.1:8000 for trying: `make hub HUB_STUDENTS=alice,bob
+# HUB_INSTRUCTORS=teacher [HUB_PASSWORD=...]` (existing system users; see the README).
+HUB_ENV ?= /var/lib/nnlab/hub-env
+HUB_EXCHANGE ?= /srv/nbgrader/exchange
+hub: install
+	@bash scripts/ensure-hub.sh
+	@test -n "$(HUB_STUDENTS)" || { echo "make hub HUB_STUDENTS=alice,bob HUB_INSTRUCTORS=teacher [HUB_PASSWORD=...]: system users who may log in"; exit 1; }
+	$(PY) -m autograder release --course course --exchange $(HUB_EXCHANGE)
+	NNLAB_HUB_ENV=$(HUB_ENV) NNLAB_HUB_STATE=$(CURDIR)/.hub/state NNLAB_EXCHANGE=$(HUB_EXCHANGE) \
+	NNLAB_COURSE=$(CURDIR)/course NNLAB_STUDENTS=$(HUB_STUDENTS) NNLAB_INSTRUCTORS=$(HUB_INSTRUCTORS) \
+	NNLAB_HUB_PASSWORD=$(HUB_PASSWORD) $(HUB_ENV)/bin/jupyterhub -f autograder/hub/jupyterhub_config.py
 
 bench: install
 	$(PY) -m bench

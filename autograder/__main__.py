@@ -1,6 +1,6 @@
-"""`python -m autograder release|grade|feedback|report|demo|cluster-certs`: a thin
-command line over nbgrader and the grading engine. Each command parses, delegates, prints
-what it wrote and exits non-zero when something required failed.
+"""`python -m autograder release|collect|grade|feedback|return|report|export|demo|
+cluster-certs`: a thin command line over nbgrader and the grading engine. Each command
+parses, delegates, prints what it wrote and exits non-zero when something required failed.
 """
 
 from __future__ import annotations
@@ -26,6 +26,21 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("release", parents=[common], help="generate the student versions")
     r.add_argument("assignments", nargs="*", help="notebook names (default: all)")
     r.add_argument("--notebooks", default=str(NOTEBOOKS), help="where the notebooks are")
+    r.add_argument("--exchange", default=None,
+                   help="nbgrader exchange root to publish to (remembered by the course; "
+                        "e.g. /srv/nbgrader/exchange)")
+    c = sub.add_parser("collect", parents=[common],
+                       help="submissions into submitted/: from the exchange, or an LMS zip")
+    c.add_argument("assignments", nargs="*", help="assignment names (default: all)")
+    c.add_argument("--zip", default=None, help="an LMS's download of submissions (.zip)")
+    c.add_argument("--lms", choices=["canvas", "moodle"], default=None,
+                   help="the layout of --zip's file names")
+    rt = sub.add_parser("return", parents=[common],
+                        help="feedback HTML, released to the exchange for students to fetch")
+    rt.add_argument("assignments", nargs="*")
+    e = sub.add_parser("export", parents=[common],
+                       help="an LMS grade file beside reports/grades.csv")
+    e.add_argument("--lms", choices=["canvas", "moodle"], required=True)
     g = sub.add_parser("grade", parents=[common],
                        help="autograde every submission under submitted/")
     g.add_argument("--jobs", type=int, default=2,
@@ -61,6 +76,60 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _collect(course: Course, args) -> list[str]:
+    if args.zip:
+        from autograder import lms
+
+        if not args.lms or len(args.assignments) != 1:
+            raise SystemExit("collect --zip needs --lms canvas|moodle and exactly one "
+                             "assignment name (the one the LMS download is for)")
+        done = lms.collect_zip(course, Path(args.zip), args.assignments[0], args.lms)
+    else:
+        from autograder import exchange
+
+        done = exchange.collect(course, args.assignments or None)
+    for student, assignment in done["collected"]:
+        print(f"collected {student}/{assignment}")
+    for reason in done["refused"]:
+        print(reason, file=sys.stderr)
+    for error in done["failed"]:
+        print(error, file=sys.stderr)
+    print(f"{len(done['collected'])} collected, {len(done['refused'])} refused, "
+          f"{len(done['failed'])} failed into {course.submitted}")
+    return [f"{len(done['failed'])} collect failure(s)"] if done["failed"] else []
+
+
+def _return(course: Course, names: list[str] | None) -> list[str]:
+    from autograder import exchange, steps
+
+    failures = []
+    for name, result in steps.feedback(course, names).items():
+        print(f"feedback {name}: {result}")
+        if result != "ok":
+            failures.append(f"feedback {name}")
+    done = exchange.return_feedback(course, names)
+    for student, assignment in done["returned"]:
+        print(f"returned {student}/{assignment}")
+    for line in done["skipped"]:
+        print(f"not returned {line}")
+    for error in done["failed"]:
+        print(error, file=sys.stderr)
+    return failures + done["failed"]
+
+
+def _run_term_command(course: Course, args) -> list[str]:
+    if args.command == "collect":
+        return _collect(course, args)
+    if args.command == "return":
+        return _return(course, args.assignments or None)
+    from autograder import lms
+
+    paths = lms.export(course, args.lms)
+    for path in paths:
+        print(f"{args.lms} grade file: {path}")
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -68,6 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.command in ("collect", "return", "export"):
+        try:  # bad input (no exchange, not a zip, no LMS roster) says what to do instead
+            failures = _run_term_command(course, args)
+        except ValueError as exc:
+            print(f"{args.command}: {exc}", file=sys.stderr)
+            return 2
+        if failures:
+            print("FAILED: " + "; ".join(failures), file=sys.stderr)
+        return 1 if failures else 0
     failures: list[str] = []
     if args.command == "release":
         from autograder import steps
@@ -77,6 +155,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"release {name}: {result}")
             if result != "ok":
                 failures.append(f"release {name}")
+        from autograder import exchange
+
+        if args.exchange:
+            print(f"exchange: {exchange.configure(course, Path(args.exchange))}")
+        if exchange.root(course) and not failures:
+            for name, result in exchange.publish(course, args.assignments or None).items():
+                print(f"publish {name} to {exchange.root(course)}: {result}")
+                if result != "ok":
+                    failures.append(f"publish {name}")
     elif args.command == "grade":
         from autograder import grade
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 
@@ -109,13 +110,12 @@ def plot(summary: list[dict], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 0.4 * max(len(summary), 3) + 1))
-    labels = [f"{r['bug']} {r['name'][:45]}" for r in summary][::-1]
+    labels = [textwrap.fill(f"{r['bug']} {r['name']}", 55) for r in summary][::-1]
     ax.barh(labels, [r["students"] for r in summary][::-1], color="#c0392b")
     ax.set_xlabel("students")
     ax.set_title("Catalogued bugs found in the class")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -180,15 +180,39 @@ def write(course: Course, echo=print) -> dict[str, Path]:
           "## Grades", "", grade_table(grades), "",
           "## Catalogued bugs", "", table or "(none found)", "",
           f"## Integrity: {len(flags)} flags (see integrity.csv)"]
+    from autograder import classview
+
+    recs = records(course)
+    scores = classview.score_table(course, recs)
+    rates = classview.pass_rates(course, recs)
+    by_notebook = classview.bugs_by_notebook(course, recs, diags)
+    glance = classview.summary_lines(scores, rates, by_notebook)
+    paths["pass_rates"] = _csv(out / "pass_rates.csv", rates,
+                               ["assignment", "grade_id", "passed", "graded", "rate"])
+    paths["bugs_by_notebook"] = _csv(out / "bugs_by_notebook.csv", by_notebook,
+                                     ["assignment", "bug", "name", "students", "graded",
+                                      "share"])
+    md[1:1] = ["", *glance]
+    md += ["", "## Pass rate per test cell", "",
+           markdown_table(rates, ["assignment", "grade_id", "passed", "graded", "rate"]),
+           "", "## Catalogued bugs by notebook", "",
+           markdown_table(by_notebook, ["assignment", "bug", "name", "students", "graded",
+                                        "share"]) if by_notebook else "(none found)"]
     paths["summary_md"] = out / "summary.md"
     paths["summary_md"].write_text("\n".join(md) + "\n")
     paths["plot"] = plot(summary, out / "bug_summary.png")
+    paths["heatmap"] = classview.heatmap(scores, out / "class_scores.png")
+    paths["pass_rate_plot"] = classview.pass_rate_plot(rates, out / "pass_rates.png")
+    paths["bugs_plot"] = classview.bugs_plot(by_notebook, out / "bugs_by_notebook.png")
     echo(grade_table(grades))
     echo("(scores are nbgrader's automatic points; answers graded by hand count once you "
          "grade them in the formgrader)")
     echo("")
     echo(table if summary else "no catalogued bug found")
     echo("")
+    for line in glance:
+        echo(line)
+    echo("")
     for name, path in paths.items():
-        echo(f"{name:12s} {path}")
+        echo(f"{name:16s} {path}")
     return paths

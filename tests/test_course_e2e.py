@@ -44,15 +44,10 @@ def catalogued_bugs() -> dict[str, object]:
     tests' own tables, so this test grades bugs they prove are named. Per notebook, the
     injection into the LAST answer cell: no later test cell calls it, so it costs its own
     test cell alone (a bug in `neuron_forward` also fails `train_neuron`, rightly)."""
-    import test_notebook_bugs_04_06
-    import test_notebooks
+    from autograder.injections import BUGS
 
-    found: dict[str, list] = {}
-    for table in (test_notebooks.BUGS, test_notebook_bugs_04_06.INJECTIONS):
-        for name, bugs in table.items():
-            found.setdefault(name, []).extend(bugs)
     chosen = {}
-    for name, bugs in found.items():
+    for name, bugs in BUGS.items():
         if name not in MANIFEST or not bugs:
             continue
         order = [c["grade_id"] for c in MANIFEST[name]["cells"]]

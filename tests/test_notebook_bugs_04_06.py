@@ -14,161 +14,19 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from autograder.injections import BUGS_04_06
+
 ROOT = Path(__file__).resolve().parents[1]
 NBGRADER = [sys.executable, "-m", "nbgrader"]
 
 
-@dataclass(frozen=True)
-class Injection:
-    answer: str   # grade_id of the answer cell that receives the bug
-    source: str   # the buggy cell, in full (signature included), as a student would write it
-    test: str     # grade_id of the test cell that must score 0
-    bug: str      # the catalogue id its feedback must name
-
-
-# --------------------------------------------------------------------------- the bugs
-
-XOR_SYMMETRIC_INIT = '''\
-def train_xor(hidden, seed, lr=1.0, epochs=2000):
-    """Seed 001's start: every weight the same value, so the hidden units stay twins."""
-    net = Sequential([Dense(2, hidden, seed=seed), Tanh(), Dense(hidden, 1, seed=seed + 1),
-                      Sigmoid()])
-    for value in net.params().values():
-        value[...] = 0.1
-    X, y = xor_gate()
-    losses = []
-    for _ in range(epochs):
-        y_hat = net.forward(X)
-        loss, grad = binary_cross_entropy(y_hat, y)
-        net.backward(grad)
-        sgd_step(net.params(), net.grads(), lr)
-        losses.append(loss)
-    return net, losses
-'''
-
-XOR_ONE_NEURON = '''\
-def train_xor(hidden, seed, lr=2.0, epochs=500):
-    """Seed 001's network: one sigmoid neuron, `hidden` ignored."""
-    net = Sequential(Dense(2, 1, seed=seed), Sigmoid())
-    X, y = xor_gate()
-    losses = []
-    for _ in range(epochs):
-        loss, grad = binary_cross_entropy(net.forward(X), y)
-        losses.append(loss)
-        net.backward(grad)
-        sgd_step(net.params(), net.grads(), lr)
-    return net, losses
-'''
-
-XOR_GRADIENT_ASCENT = '''\
-def train_xor(hidden, seed, lr=2.0, epochs=500):
-    """The step taken uphill: every parameter moved along its gradient (W += lr * dW)."""
-    net = Sequential(Dense(2, hidden, seed=seed), Tanh(), Dense(hidden, 1, seed=seed + 1),
-                     Sigmoid())
-    X, y = xor_gate()
-    losses = []
-    for _ in range(epochs):
-        loss, grad = binary_cross_entropy(net.forward(X), y)
-        losses.append(loss)
-        net.backward(grad)
-        for name, value in net.params().items():
-            value += lr * net.grads()[name]
-    return net, losses
-'''
-
-STANDARDIZER_REFITS = '''\
-class Standardizer:
-    """Seed 000's scaling: statistics taken from whatever data is being transformed."""
-
-    def fit(self, X):
-        self.mean_ = X.mean(axis=0)
-        self.std_ = X.std(axis=0)
-        return self
-
-    def transform(self, X):
-        return (X - X.mean(axis=0)) / X.std(axis=0)
-
-    def inverse_transform(self, Z):
-        return Z * self.std_ + self.mean_
-'''
-
-SGD_WITH_WEIGHTS = '''\
-def sgd_step(params, grads, lr):
-    """Seed 003's update: each array moved by itself instead of by its gradient."""
-    for name in params:
-        params[name] -= lr * params[name]
-'''
-
-SGD_INTO_PARAM = '''\
-def sgd_step(params, grads, lr):
-    """Seed 004's update: the gradient added straight into the parameter."""
-    for name in params:
-        params[name] += grads[name]
-'''
-
-SOFTMAX_NO_MAX = '''\
-def softmax(Z):
-    """No max subtracted: exp overflows for large logits."""
-    E = np.exp(Z)
-    return E / E.sum(axis=1, keepdims=True)
-'''
-
-CE_NO_MEAN = '''\
-def softmax_cross_entropy(Z, y):
-    """Loss is a mean, but the gradient forgets the 1/n."""
-    n = Z.shape[0]
-    P = softmax(Z)
-    loss = -np.mean(np.log(P[np.arange(n), y]))
-    dZ = P.copy()
-    dZ[np.arange(n), y] -= 1
-    return loss, dZ
-'''
-
-CE_LOG_ZERO = '''\
-def softmax_cross_entropy(Z, y):
-    """A stable softmax, then the log of a probability that can underflow to 0."""
-    n = Z.shape[0]
-    P = softmax(Z)
-    loss = -np.mean(np.log(P[np.arange(n), y]))
-    dZ = P.copy()
-    dZ[np.arange(n), y] -= 1
-    return loss, dZ / n
-'''
-
-CE_IS_MSE = '''\
-def softmax_cross_entropy(Z, y):
-    """Seed 002's loss: squared error between the linear scores and one-hot targets."""
-    n, k = Z.shape
-    Y = np.eye(k)[y]
-    loss = np.mean(np.sum((Z - Y) ** 2, axis=1))
-    return loss, 2 * (Z - Y) / n
-'''
-
-#: notebook -> the bugs injected into it. Filled from the checks' catalogue ids.
-INJECTIONS: dict[str, list[Injection]] = {
-    "04_xor": [
-        Injection("train_xor", XOR_SYMMETRIC_INIT, "test_train_xor", "B6"),
-        Injection("train_xor", XOR_ONE_NEURON, "test_train_xor", "B4"),
-        Injection("train_xor", XOR_GRADIENT_ASCENT, "test_train_xor", "B15"),
-    ],
-    "05_bias_and_scaling": [
-        Injection("standardizer", STANDARDIZER_REFITS, "test_standardizer_new_data", "B2"),
-        Injection("sgd_step", SGD_WITH_WEIGHTS, "test_sgd_step", "B12"),
-        Injection("sgd_step", SGD_INTO_PARAM, "test_sgd_step", "B13"),
-    ],
-    "06_mnist_and_synthetic": [
-        Injection("softmax", SOFTMAX_NO_MAX, "test_softmax", "B17"),
-        Injection("softmax_cross_entropy", CE_NO_MEAN, "test_softmax_cross_entropy", "B5"),
-        Injection("softmax_cross_entropy", CE_LOG_ZERO, "test_softmax_cross_entropy", "B17"),
-        Injection("softmax_cross_entropy", CE_IS_MSE, "test_softmax_cross_entropy", "B9"),
-    ],
-}
+# The injections live in autograder/injections.py (the demo class is built from them too).
+INJECTIONS = BUGS_04_06
 
 
 # --------------------------------------------------------------------------- the course

@@ -19,13 +19,13 @@ import shutil
 import sys
 import textwrap
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder import manifest as mf
+from autograder.injections import BUGS_00_03, Injection
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -33,131 +33,10 @@ NOTEBOOKS = sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb"))
 SECONDS_BUDGET = 20  # per notebook with solutions, one BLAS thread (COURSE.md)
 
 
-@dataclass(frozen=True)
-class Bug:
-    """One seed bug put back into an answer cell, and where the grader must name it."""
-
-    answer: str     # grade_id of the answer cell whose source is replaced
-    source: str     # the buggy cell source
-    test: str       # grade_id of the test cell that must fail (score 0)
-    bug: str | None  # the catalogue id the failure must name ("B8"); None: a wrong answer
-                     # that is no bug of the code (a misnamed diagnosis in notebook 07)
-    note: str = ""  # where it comes from
-
-
-BUGS: dict[str, list[Bug]] = {
-    "00_welcome": [
-        Bug("sigmoid", """
-            def sigmoid(z):
-                return 1 / (1 + np.exp(-z))
-            """, "test_sigmoid", "B17", "seed 001's sigmoid: exp overflows at z = -1000"),
-        Bug("sigmoid_derivative", """
-            def sigmoid_derivative(z):
-                return z * (1 - z)
-            """, "test_sigmoid_derivative", "B18", "the formula for an already-activated input"),
-    ],
-    "01_single_neuron": [
-        Bug("neuron_forward", """
-            def neuron_forward(X, w, b):
-                return sigmoid(X @ w)
-            """, "test_neuron_forward", "B7", "no bias anywhere (seed 002)"),
-        Bug("neuron_gradients", """
-            def neuron_gradients(X, y, y_hat):
-                dz = (y_hat - y) / X.shape[0]
-                return X.T @ dz, dz
-            """, "test_neuron_gradients", "B1", "one bias gradient per sample (seed 000)"),
-        Bug("neuron_gradients", """
-            def neuron_gradients(X, y, y_hat):
-                dz = y_hat - y
-                return X.T @ dz, dz.sum(axis=0)
-            """, "test_neuron_gradients", "B5", "no 1/n: the gradient of a sum, the loss a mean"),
-        Bug("train_neuron", """
-            def train_neuron(X, y, lr=1.0, epochs=1000, seed=0):
-                rng = np.random.default_rng(seed)
-                w = rng.normal(0.0, 0.1, size=(X.shape[1], 1))
-                b = np.zeros(1)
-                losses = []
-                for _ in range(epochs):
-                    y_hat = neuron_forward(X, w, b)
-                    losses.append(bce_loss(y_hat, y))
-                    w = w - lr * w
-                    b = b - lr * b
-                return w, b, losses
-            """, "test_train_neuron", "B12", "seed 003: weights updated with themselves"),
-    ],
-    "02_gradient_check": [
-        Bug("gradient_check", """
-            def gradient_check(loss_fn, params, grads, h=1e-5):
-                return {name: relative_error(params[name],
-                                             numerical_gradient(loss_fn, params[name], h))
-                        for name in params}
-            """, "test_gradient_check", "B5", "seed 001: the weights compared, not the gradients"),
-        Bug("numerical_gradient", """
-            def numerical_gradient(f, x, h=1e-5):
-                x = x.copy()
-                grad = np.zeros(x.shape)
-                for i in np.ndindex(x.shape):
-                    old = x[i]
-                    x[i] = old + h
-                    plus = f()
-                    x[i] = old - h
-                    minus = f()
-                    x[i] = old
-                    grad[i] = (plus - minus) / (2 * h)
-                return grad
-            """, "test_numerical_gradient", "B5", "a copy perturbed, so f() never sees it"),
-    ],
-    "03_hidden_layer": [
-        Bug("relu", """
-            class ReLU:
-                params = ()
-                def forward(self, X):
-                    self.out = (X >= 0) * X
-                    return self.out
-                def backward(self, dY):
-                    return dY * (self.out >= 0)
-            """, "test_relu", "B8", "seed 002's relu2deriv"),
-        Bug("tanh", """
-            class Tanh:
-                params = ()
-                def forward(self, X):
-                    self.T = np.tanh(X)
-                    return self.T
-                def backward(self, dY):
-                    return dY * (1 - self.T)
-            """, "test_tanh", "B18", "1 - tanh(z), not squared"),
-        Bug("dense", """
-            class Dense:
-                params = ("W", "b")
-                def __init__(self, n_in, n_out, seed=0):
-                    self.W = np.random.default_rng(seed).normal(0, 0.5, size=(n_in, n_out))
-                    self.b = np.zeros(n_out)
-                def forward(self, X):
-                    self.X = X
-                    return X @ self.W + self.b
-                def backward(self, dY):
-                    self.dW = self.X.T @ dY
-                    self.db = dY
-                    return dY @ self.W.T
-            """, "test_dense_backward", "B1", "seed 000: one bias gradient per sample"),
-        Bug("dense", """
-            class Dense:
-                params = ("W", "b")
-                def __init__(self, n_in, n_out, seed=0):
-                    self.W = np.full((n_in, n_out), 0.1)
-                    self.b = np.zeros(n_out)
-                def forward(self, X):
-                    self.X = X
-                    return X @ self.W + self.b
-                def backward(self, dY):
-                    self.dW = self.X.T @ dY
-                    self.db = dY.sum(axis=0)
-                    return dY @ self.W.T
-            """, "test_dense_init", "B6", "seed 001-style symmetric init: every weight equal"),
-        Bug("faulty_layer", "faulty_layer = 6", "test_faulty_layer", None,
-            "find the bug: the Dense above the faulty activation blamed"),
-    ],
-}
+# The injections live in autograder/injections.py (the demo class is built from them too);
+# a copy here, so _more_bugs can extend it without touching the shared table.
+Bug = Injection
+BUGS: dict[str, list[Bug]] = {name: list(bugs) for name, bugs in BUGS_00_03.items()}
 
 
 def _more_bugs() -> None:
