@@ -157,7 +157,7 @@ def proxy_class(type_name: str, call: bool, it: bool, nxt: bool) -> type:
 
 def _npy(arr: np.ndarray) -> str:
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    np.save(buf, arr, allow_pickle=False)  # keeps 0-d (ascontiguousarray would not)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -259,8 +259,9 @@ class Oracle:
         self.session = Session(key=_bytes(connection.get("key", b"")),
                                signature_scheme=connection.get("signature_scheme",
                                                                "hmac-sha256"))
-        self.context = zmq.Context()
-        self.socket = self.context.socket(zmq.DEALER)
+        # The process's shared context: a context of our own would block in term() when
+        # garbage-collected with a socket still open.
+        self.socket = zmq.Context.instance().socket(zmq.DEALER)
         self.socket.setsockopt(zmq.MAXMSGSIZE, limit + 1024 * 1024)
         self.socket.setsockopt(zmq.RCVHWM, 8)
         self.socket.linger = 0
@@ -281,7 +282,6 @@ class Oracle:
     def close(self) -> None:
         self.dead = self.dead or "closed"
         self.socket.close(linger=0)
-        self.context.term()
 
     # ------------------------------------------------------------------ start
 

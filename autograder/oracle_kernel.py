@@ -56,7 +56,7 @@ class Reply:
 
 def _npy(arr) -> str:
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    np.save(buf, arr, allow_pickle=False)  # keeps 0-d (ascontiguousarray would not)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
