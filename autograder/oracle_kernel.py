@@ -225,6 +225,10 @@ def _codes(obj):
     return codes
 
 
+def _fingerprint(code):
+    return (code.co_code, code.co_consts, code.co_names, code.co_varnames)
+
+
 @contextlib.contextmanager
 def forbidden(names, hits):
     """Best effort, as the in-kernel checks did: note a call into a reference that is
@@ -238,9 +242,17 @@ def forbidden(names, hits):
         yield
         return
 
+    prints = {_fingerprint(c) for c in codes}
+    seen: dict = {}
+
     def profiler(frame, event, arg):
-        if event == "call" and frame.f_code in codes and not hits:
-            hits.append(frame.f_code.co_qualname)
+        if event != "call" or hits:
+            return
+        code = frame.f_code
+        if code not in seen:  # a clone (code.replace with another name or file) counts
+            seen[code] = code in codes or _fingerprint(code) in prints
+        if seen[code]:
+            hits.append(code.co_qualname)
 
     previous = sys.getprofile()
     sys.setprofile(profiler)
