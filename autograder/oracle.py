@@ -30,7 +30,8 @@ from nnlab.checks._student import KernelFunction, ReferenceCalled, RemoteTimeout
 
 KERNEL_SOURCE = Path(__file__).with_name("oracle_kernel.py")
 STUB_CHECKS = Path(__file__).with_name("kernel_checks.py")
-LIMIT = 64 * 1024 * 1024  # bytes one answer may carry
+LIMIT = 16 * 1024 * 1024  # bytes one answer may carry
+MAX_NODES = 100_000  # values in one answer (JSON grows ~25-fold in memory when decoded)
 MAX_FRAMES = 16
 PLAIN = (type(None), bool, int, float, str)
 NUMERIC = "biufc"
@@ -170,18 +171,39 @@ def _load(text) -> np.ndarray:
 
 class _Encoder:
     """Grader values to JSON. One object is sent once per request (a memo key), so an array
-    passed twice, or bound in a KernelFunction and passed, is one array in the kernel."""
+    passed twice, or bound in a KernelFunction and passed, is one array in the kernel.
 
-    def __init__(self, oracle):
+    Only what is handed over as an argument (directly or inside tuples, lists and dicts)
+    is `writable`: student code's in-place writes come back into those arrays and
+    containers alone, and only they may come back as a result. What a KernelFunction
+    merely binds (the weights `c` of a probe function the check computes its expected
+    value from) is sent, never written back.
+    """
+
+    def __init__(self, oracle, args=()):
         self.oracle = oracle
         self.memo: dict[int, int] = {}
         self.objects: dict[int, object] = {}  # memo key -> the grader's object (kept alive)
+        self.writable: set[int] = set()       # id() of what was handed over as an argument
+        stack = list(args)
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, KernelFunction):  # itself, not what it binds
+                self.writable.add(id(obj))
+            elif type(obj) in (tuple, list, dict) or isinstance(obj, np.ndarray):
+                if id(obj) not in self.writable:
+                    self.writable.add(id(obj))
+                    stack.extend(obj.values() if type(obj) is dict else
+                                 obj if type(obj) in (tuple, list) else ())
 
     def _remember(self, obj):
         key = len(self.objects) + 1
         self.memo[id(obj)] = key
         self.objects[key] = obj
         return key
+
+    def writable_keys(self) -> set[int]:
+        return {key for key, obj in self.objects.items() if id(obj) in self.writable}
 
     def __call__(self, obj):
         if id(obj) in self.memo:
@@ -195,7 +217,10 @@ class _Encoder:
             return {"f": {"source": obj.source, "name": obj.name, "bound": bound},
                     "id": self._remember(obj)}
         if isinstance(obj, np.ndarray) and obj.dtype.kind in NUMERIC:
-            return {"a": _npy(obj), "id": self._remember(obj), "w": self.oracle._watch(obj)}
+            node = {"a": _npy(obj), "id": self._remember(obj)}
+            if id(obj) in self.writable:
+                node["w"] = self.oracle._watch(obj)
+            return node
         if isinstance(obj, np.generic) and obj.dtype.kind in NUMERIC:
             return {"s": _npy(np.asarray(obj))}
         if type(obj) in PLAIN:
@@ -214,9 +239,10 @@ class _Encoder:
 
 
 class _Decoder:
-    def __init__(self, oracle, memo_objects):
+    def __init__(self, oracle, memo_objects, writable):
         self.oracle = oracle
         self.objects = memo_objects
+        self.writable = writable  # memo keys an answer may refer back to
 
     def __call__(self, node, depth=0):
         if not isinstance(node, dict) or len(node) < 1 or depth > 60:
@@ -231,6 +257,8 @@ class _Decoder:
         if "s" in node:
             return _load(node["s"])[()]
         if "r" in node:
+            if node["r"] not in self.writable:
+                raise ValueError("a reference to something not handed over")
             return self.objects[node["r"]]
         if "t" in node:
             return tuple(self(x, depth + 1) for x in node["t"])
@@ -255,7 +283,7 @@ class Oracle:
     """
 
     def __init__(self, connection: dict, interrupt=None, *, limit: int = LIMIT,
-                 seconds: float = 10.0, grace: float = 2.0):
+                 seconds: float = 10.0, grace: float = 3.0):
         self.session = Session(key=_bytes(connection.get("key", b"")),
                                signature_scheme=connection.get("signature_scheme",
                                                                "hmac-sha256"))
@@ -263,7 +291,7 @@ class Oracle:
         # garbage-collected with a socket still open.
         self.socket = zmq.Context.instance().socket(zmq.DEALER)
         self.socket.setsockopt(zmq.MAXMSGSIZE, limit + 1024 * 1024)
-        self.socket.setsockopt(zmq.RCVHWM, 8)
+        self.socket.setsockopt(zmq.RCVHWM, 4)
         self.socket.linger = 0
         if connection.get("transport", "tcp") == "ipc":
             url = f"ipc://{connection['ip']}-{connection['shell_port']}"
@@ -311,7 +339,7 @@ class Oracle:
     def request(self, op: str, *args, seconds: float | None = None, forbid=()):
         if self.dead:
             raise RemoteTimeout(self.dead)
-        encoder = _Encoder(self)
+        encoder = _Encoder(self, args)
         body = {"op": op, "args": [encoder(a) for a in args], "errstate": np.geterr(),
                 "release": self._released[:], "unwatch": self._unwatch[:],
                 "seconds": seconds or self.seconds, "forbid": [list(f) for f in forbid]}
@@ -329,9 +357,13 @@ class Oracle:
             raise student_error("OracleBroken", "the kernel answered something that is "
                                 "not the oracle's answer", None, False)
         try:
+            if text.count("{") > MAX_NODES:
+                raise ValueError(f"more than {MAX_NODES} values in one answer")
             answer = json.loads(text)
-            decode = _Decoder(self, encoder.objects)
-            self._apply(answer.get("changed", []), decode, encoder.objects)
+            writable = encoder.writable_keys()
+            decode = _Decoder(self, encoder.objects, writable)
+            self._apply(answer.get("changed", []), decode,
+                        {k: v for k, v in encoder.objects.items() if k in writable})
             self._apply_watched(answer.get("watched", []))
             for category, message in answer.get("warnings", [])[:20]:
                 cls = getattr(builtins, str(category), None)
@@ -427,6 +459,8 @@ class Oracle:
         return (reply.get("user_expressions") or {}).get("r") or {}
 
     def _settle(self, msg_id: str) -> None:
+        if self._wait(msg_id, 0.05) is not None:
+            return  # it answered after all: an interrupt now would hit the next request
         if self.interrupt is not None:
             try:
                 self.interrupt()

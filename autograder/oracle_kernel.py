@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 #: Bytes of arrays and text one answer may carry; the grader refuses larger ones too.
-LIMIT = 64 * 1024 * 1024
+LIMIT = 16 * 1024 * 1024
 PLAIN = (type(None), bool, int, float, str)
 NUMERIC = "biufc"  # bool, int, unsigned, float, complex: the dtypes that travel by value
 
@@ -126,7 +126,8 @@ class Decoder:
         if "a" in node:
             arr = _load(node["a"])
             self.memo[node["id"]] = arr
-            _watched[node["w"]] = (arr, arr.tobytes(), arr.shape)
+            if "w" in node:  # handed over as an argument: in-place writes are reported
+                _watched[node["w"]] = (arr, arr.tobytes(), arr.shape)
             return arr
         if "s" in node:
             return _load(node["s"])[()]

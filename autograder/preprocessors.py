@@ -230,20 +230,6 @@ class JudgedExecute(Execute):
 GuardedExecute = JudgedExecute
 
 
-def summarise(names: str, shown: int = 3) -> str:
-    """'a.x,a.y,b.z' -> 'a: x, y; b: z', at most `shown` names per owner, with a count."""
-    owners: dict[str, list[str]] = {}
-    for name in filter(None, names.split(",")):
-        owner, _, attr = name.rpartition(".") if "." in name else ("", "", name)
-        owners.setdefault(owner or name, []).append(attr if owner else "")
-    parts = []
-    for owner, attrs in owners.items():
-        attrs = [a for a in attrs if a]
-        more = f" and {len(attrs) - shown} more" if len(attrs) > shown else ""
-        parts.append(f"{owner}: {', '.join(attrs[:shown])}{more}" if attrs else owner)
-    return "; ".join(parts)
-
-
 def split_hidden(source: str) -> tuple[str, list[str]]:
     """(the source with hidden-test regions replaced by one comment, the hidden lines)."""
     shown, hidden, inside = [], [], False

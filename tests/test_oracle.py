@@ -74,6 +74,11 @@ class Layer:
     def fit(self):
         return self
 
+def meddle(f, x):
+    f.__globals__["c"][:] = 0.0  # what the probe function binds, reached through it
+    x[:] = 7.0                   # what is handed over
+    return f()
+
 def gen(x):
     x[0] = 99.0
     yield 1
@@ -170,6 +175,13 @@ def test_an_array_passed_twice_is_one_array_and_in_place_writes_come_back(oracle
     x = np.array([1.0, -2.0])
     grad = numgrad(KernelFunction("lambda: float((x ** 2).sum())", x=x), x)
     assert np.allclose(grad, [2.0, -4.0]) and x.tolist() == [1.0, -2.0]
+
+
+def test_what_a_probe_function_only_binds_is_never_written_back(oracle):
+    c, x = np.ones(2), np.zeros(2)
+    f = KernelFunction("lambda: float(c.sum())", c=c)
+    assert oracle.lookup("meddle")(f, x) == 0.0  # the kernel's copy of c was zeroed ...
+    assert c.tolist() == [1.0, 1.0] and x.tolist() == [7.0, 7.0]  # ... the check's is not
 
 
 def test_writes_into_an_input_after_the_call_still_come_back(oracle):
