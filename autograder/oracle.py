@@ -63,13 +63,14 @@ _ERRORS: dict[str, type] = {}
 def student_error(name: str, message: str, args, builtin: bool) -> BaseException:
     """The grader-side exception for one the kernel reported: the builtin class of that
     name (ValueError, ZeroDivisionError, ...) when it is one, else a StudentError."""
+    name, message = name[:100], message[:2000]  # a kernel's words, bounded here too
     cls = getattr(builtins, name, None) if builtin else None
     if isinstance(cls, type) and issubclass(cls, Exception):
         try:
             return cls(*args) if args is not None else cls(message)
         except Exception:  # noqa: S110 (a builtin with other arguments: a StudentError)
             pass
-    name = name if name.isidentifier() else "StudentError"
+    name = name if name.isidentifier() and len(_ERRORS) < 1000 else "StudentError"
     if name not in _ERRORS:
         _ERRORS[name] = type(name, (StudentError,), {"__module__": "student"})
     return _ERRORS[name](message)
@@ -140,7 +141,9 @@ _CLASSES: dict[tuple, type] = {}
 def proxy_class(type_name: str, call: bool, it: bool, nxt: bool) -> type:
     """A Proxy subclass named like the kernel object's type, with `__call__`, `__iter__`,
     `__next__` only when the kernel object has them (so callable() and hasattr agree)."""
-    name = type_name if type_name.isidentifier() else "KernelObject"
+    name = type_name if type_name.isidentifier() and len(type_name) <= 100 else "KernelObject"
+    if len(_CLASSES) > 1000:  # a kernel inventing type names costs no more than this
+        name = "KernelObject"
     key = (name, call, it, nxt)
     if key not in _CLASSES:
         space = {"__slots__": (), "__module__": "student"}
@@ -368,7 +371,7 @@ class Oracle:
             for category, message in answer.get("warnings", [])[:20]:
                 cls = getattr(builtins, str(category), None)
                 cls = cls if isinstance(cls, type) and issubclass(cls, Warning) else UserWarning
-                warnings.warn(str(message), cls, stacklevel=3)
+                warnings.warn(str(message)[:500], cls, stacklevel=3)
             if answer.get("forbidden"):
                 raise ReferenceCalled(str(answer["forbidden"]))
             if answer.get("timeout"):
