@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from queue import Empty
 
 import nbformat
 import numpy as np
@@ -26,6 +27,14 @@ NB01 = Instructor.read(NOTEBOOKS / "01_single_neuron.ipynb")
 NB03 = Instructor.read(NOTEBOOKS / "03_hidden_layer.ipynb")
 
 
+def _drain(kc):
+    while True:
+        try:
+            kc.iopub_channel.get_msg(timeout=0.01)
+        except Empty:
+            return
+
+
 @pytest.fixture(scope="module")
 def kernel():
     km = KernelManager(kernel_name="python3")
@@ -37,7 +46,7 @@ def kernel():
     oracle.start()
 
     def run(code):
-        kc.iopub_channel.get_msgs()  # the oracle's status messages, queued here too
+        _drain(kc)  # the oracle's status messages, queued here too
         reply = kc.execute_interactive(code, output_hook=lambda msg: None, timeout=60)
         assert reply["content"]["status"] == "ok", reply["content"]
 

@@ -10,6 +10,7 @@ requests at a few ms each.
 from __future__ import annotations
 
 import json
+from queue import Empty
 
 import numpy as np
 import pytest
@@ -98,9 +99,17 @@ def _kernel(**kwargs):
 def _run(kc, code):
     # The oracle's requests publish status messages on iopub too: drop what is queued, or
     # a full queue drops this execution's own messages.
-    kc.iopub_channel.get_msgs()
+    _drain(kc)
     reply = kc.execute_interactive(code, output_hook=lambda msg: None, timeout=120)
     assert reply["content"]["status"] == "ok", reply["content"]
+
+
+def _drain(kc):
+    while True:
+        try:
+            kc.iopub_channel.get_msg(timeout=0.01)
+        except Empty:
+            return
 
 
 @pytest.fixture(scope="module")
