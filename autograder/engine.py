@@ -23,7 +23,7 @@ import nbformat
 
 SALVAGE_ATTEMPTS = 2
 # Events that concern integrity, not faults: they become flags in the integrity report.
-INTEGRITY_EVENTS = {"tampering-undone", "files-withheld", "guard-failed"}
+INTEGRITY_EVENTS = {"judge-disagrees", "files-withheld"}
 #: What the grading host's set-up recorded (the kernel's user and Python), set by
 #: cluster.GradingHost on the worker and returned with every outcome.
 HOST: dict = {}
@@ -82,6 +82,10 @@ def _run_once(cls, config, nb, folder: Path, payload: dict) -> tuple[object, lis
                  "nbgrader": {"student": payload["student"],
                               "assignment": payload["assignment"],
                               "notebook": payload["assignment"]}}
+    if payload.get("instructor"):  # the judge's test code: the instructor's notebook itself
+        instructor = folder.with_name(folder.name + "-instructor.ipynb")
+        instructor.write_text(payload["instructor"])
+        resources["nnlab"] = {"instructor_notebook": str(instructor)}
     try:
         executed, _ = cls(config=config).preprocess(nb, resources)
         return executed, list(preprocessors.EVENTS), ""
@@ -92,7 +96,9 @@ def _run_once(cls, config, nb, folder: Path, payload: dict) -> tuple[object, lis
 
 def execute(payload: dict) -> dict:
     """Execute `payload` = {"student", "assignment", "notebook" (sanitized JSON text),
-    "files" {relative path: bytes}, "settings" {"Section.trait": value}, "key"}.
+    "files" {relative path: bytes}, "settings" {"Section.trait": value}, "key", and
+    "instructor", the instructor's notebook (JSON text) the judge takes the test code and
+    the instructor's imports from}.
 
     Returns {"key", "ok", "notebook" (executed JSON text, None when it could not run),
     "events", "faults" (the kinds that count against it), "error", "attempts", "seconds",
@@ -122,6 +128,7 @@ def execute(payload: dict) -> dict:
                 break
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        folder.with_name(folder.name + "-instructor.ipynb").unlink(missing_ok=True)
     return {"key": payload["key"], "ok": executed is not None,
             "notebook": nbformat.writes(executed) if executed is not None else None,
             "events": events, "faults": faults, "error": error, "attempts": attempt,

@@ -29,11 +29,11 @@ from autograder.progress import Progress
 def settings_for(timeout_cell: int, timeout_submission: int, kernel_name: str | None) -> dict:
     """The nbgrader settings a grade run passes to every worker (part of the content hash)."""
     settings = {"Execute.timeout": timeout_cell,
-                "GuardedExecute.timeout": timeout_cell,
-                "GuardedExecute.submission_timeout": timeout_submission}
+                "JudgedExecute.timeout": timeout_cell,
+                "JudgedExecute.submission_timeout": timeout_submission}
     if kernel_name:
         settings["Execute.kernel_name"] = kernel_name
-        settings["GuardedExecute.kernel_name"] = kernel_name
+        settings["JudgedExecute.kernel_name"] = kernel_name
     return settings
 
 

@@ -22,10 +22,10 @@ c.LimitOutput.max_lines = 500
 c.LimitOutput.max_traceback = 50
 
 # The autograde pipeline, in nbgrader's order. Only the executor differs from stock:
-# GuardedExecute runs the kernel in a scratch folder, enforces the per-submission
+# JudgedExecute runs the kernel in a scratch folder, enforces the per-submission
 # wall-clock limit and kills the kernel's whole process group afterwards.
 c.Autograde.autograde_preprocessors = [
-    "autograder.preprocessors.GuardedExecute",
+    "autograder.preprocessors.JudgedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

@@ -1,27 +1,28 @@
-"""Two nbgrader preprocessors: a guarded executor for autograding, and a filter that keeps
-hidden tests out of feedback.
+"""Two nbgrader preprocessors: the judged executor for autograding, and a filter that
+keeps hidden tests out of feedback.
 
-`GuardedExecute` is nbgrader's `Execute` run in a scratch copy of the submission folder,
+`JudgedExecute` is nbgrader's `Execute` run in a scratch copy of the submission folder,
 with a wall-clock limit on the whole notebook and the kernel's process group killed
-afterwards (a fork bomb's children die with it). What happened (a cell timed out, the
-kernel died, the limit struck) is appended to `EVENTS` for the worker to record. Before
-the first cell and before every test cell it runs `guard.py` in the kernel, which undoes
-whatever an answer cell monkeypatched; a test cell whose guard did not answer scores 0.
-After each test cell it asks the kernel whether the student left it fit to judge (the
-recursion limit, numpy, the course's modules). When the kernelspec asks for it, the
-kernel runs in a bubblewrap sandbox (`create_kernel_manager`, autograder.sandbox); when the
-submission's time runs out, the cells not yet run are marked so and the rest still counts.
-`HideHiddenTests` also replaces outputs and attachments over a size limit by a note.
+afterwards (a fork bomb's children die with it). It runs every cell in the student's
+kernel as nbgrader would, and after each graded test cell asks `judge` for the verdict,
+computed in this process against the kernel through `oracle`: the verdict replaces the
+cell's outputs, so it is what nbgrader scores; the kernel's own run of the cell is only
+compared with it (an integrity flag when they disagree). After each test cell it also asks
+the kernel whether the student left it fit to judge (the recursion limit, numpy, the
+course's modules). When the kernelspec asks for it, the kernel runs in a bubblewrap
+sandbox (`create_kernel_manager`, autograder.sandbox); when the submission's time runs out,
+the cells not yet run are marked so and the rest still counts. What happened (a cell timed
+out, the kernel died or stopped answering, the limit struck, a disagreement) is appended
+to `EVENTS` for the coordinator to record. `HideHiddenTests` also replaces outputs and
+attachments over a size limit by a note.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import pwd
 import re
-import secrets
 import shutil
 import signal
 import tempfile
@@ -31,21 +32,23 @@ from pathlib import Path
 from queue import Empty
 
 import nbformat
-from jupyter_core.utils import ensure_async
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import DeadKernelError
 from nbconvert.preprocessors import Preprocessor
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
 from autograder import kernel, sandbox
+from autograder.judge import Instructor, disagreement, is_test_cell, judge
+from autograder.oracle import Oracle
 
 #: What the last executions met: dicts with "kind" ("cell-timeout", "kernel-died",
-#: "submission-timeout"), "cell" (index) and "grade_id". The worker clears and reads it.
+#: "submission-timeout", "judge-disagrees", ...), "cell" (index) and "grade_id". The
+#: worker clears and reads it.
 EVENTS: list[dict] = []
 
 HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
 HIDDEN_END = "END HIDDEN TESTS"
-GUARD_SOURCE = Path(__file__).with_name("guard.py")
 # Files handed in beside the notebook that would be imported instead of the real thing
 # (the kernel's working directory comes first on sys.path): never given to the kernel.
 SHADOWS = {"nnlab", "numpy", "IPython", "ipykernel", "ipykernel_launcher", "matplotlib",
@@ -53,28 +56,34 @@ SHADOWS = {"nnlab", "numpy", "IPython", "ipykernel", "ipykernel_launcher", "matp
            "nbgrader", "jupyter_client", "zmq", "traitlets", "pytest"}
 
 
-def is_test_cell(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
+class JudgedExecute(Execute):
+    """nbgrader's Execute, confined (scratch folder, wall-clock limit, process-group kill),
+    with every graded test cell judged in the grader.
 
+    Usable on its own: ``JudgedExecute(config=...).preprocess(nb, resources)``, with the
+    instructor's notebook given as the `instructor_notebook` trait or as
+    ``resources["nnlab"]["instructor_notebook"]``, else found in the course's source/
+    folder, else read from the notebook's own test cells (nbgrader's OverwriteCells has
+    put the gradebook's source back in them).
+    """
 
-class GuardedExecute(Execute):
-    """nbgrader's Execute, confined: scratch folder, wall-clock limit, process-group kill."""
-
-    submission_timeout = Integer(
+    submission_timeout = Float(
         600, help="Seconds the whole notebook may run before its kernel is killed."
     ).tag(config=True)
     scratch_root = Unicode("", help="Where scratch folders go (default: the system tmp).").tag(
         config=True)
-    guard = Bool(True, help="Run guard.py in the kernel before the first cell and before "
-                            "every test cell.").tag(config=True)
-    guard_timeout = Integer(15, help="Seconds the guard may take to answer.").tag(config=True)
-    checks_in_kernel = Bool(True, help="The kernel's nnlab.checks is the real one (the test "
-                                       "cells judge in the kernel); False once the grader "
-                                       "judges: the kernel then gets kernel_checks.py's "
-                                       "stubs.").tag(config=True)
+    checks_in_kernel = Bool(False, help="The kernel's nnlab.checks is the real one; by "
+                                        "default it gets kernel_checks.py's stubs, since the "
+                                        "grader judges.").tag(config=True)
+    judged = Bool(True, help="Judge every graded test cell in the grader (the kernel's own "
+                             "run of it is only compared).").tag(config=True)
+    instructor_notebook = Unicode("", help="The instructor's notebook the test cells are "
+                                           "taken from.").tag(config=True)
+    oracle_seconds = Float(10.0, help="Seconds any one request to the kernel may take when "
+                                      "the check gives no limit of its own.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
+        resources = resources if resources is not None else {}
         source = Path(resources.get("metadata", {}).get("path") or ".")
         scratch = Path(tempfile.mkdtemp(prefix="nnlab-grade-", dir=self.scratch_root or None))
         self._current = (None, None, "")
@@ -102,9 +111,9 @@ class GuardedExecute(Execute):
         resources.setdefault("metadata", {})["path"] = str(scratch)
         self._pgid = None
         self._current = (None, None, "")
-        self._nonce, self._snapshot, self._unguarded = secrets.token_hex(16), False, None
         self._expired, self._unhealthy = False, set()
-        self.on_cell_execute = self._before_cell if self.guard else None
+        self._oracle, self._stopped, self._stub_count = None, None, 0
+        self._instructor = self._read_instructor(nb, resources) if self.judged else None
         timer = threading.Timer(self.submission_timeout, self._out_of_time)
         timer.daemon = True
         timer.start()
@@ -117,6 +126,8 @@ class GuardedExecute(Execute):
             raise
         finally:
             timer.cancel()
+            if self._oracle is not None:
+                self._oracle.close()
             self._kill_group()
             if getattr(self, "_box", None) is not None:
                 self._box.close()
@@ -132,6 +143,8 @@ class GuardedExecute(Execute):
         return km
 
     async def async_start_new_kernel(self, **kwargs):
+        """Start the kernel (the sandbox overrides how its manager is made, see
+        nbclient's `kernel_manager_class`/`km`), then note its process group."""
         await super().async_start_new_kernel(**kwargs)
         provisioner = getattr(self.km, "provisioner", None)
         self._pgid = getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
@@ -141,69 +154,94 @@ class GuardedExecute(Execute):
         if self._expired:  # the submission's time ran out: later cells are not run, and
             return _not_run(cell), resources  # what already ran keeps its points
         self._current = (index, grade_id, cell.get("source", ""))
+        if self._stopped:
+            # The kernel stopped answering while a test was judged: nothing more runs in
+            # it; the tests already judged keep their verdicts, the rest time out.
+            if self.judged and is_test_cell(cell):
+                cell.outputs = self._judge(cell).outputs()
+            return cell, resources
+        if self.judged and self._oracle is None and cell.get("cell_type") == "code":
+            self._start_oracle()
+        if self.judged and is_test_cell(cell) and grade_id in self._instructor.tests:
+            cell.source = self._instructor.tests[grade_id]  # as OverwriteCells does
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             if not self._expired:
                 raise
             return _not_run(cell), resources
-        if self._unguarded == index:
-            # The guard could not vouch for the kernel: this test's verdict is not trusted.
-            cell.outputs = [{"output_type": "error", "ename": "IntegrityError",
-                             "evalue": "the grader could not restore a clean kernel before "
-                                       "this test (something in the notebook stopped it), "
-                                       "so the test scores 0",
-                             "traceback": ["IntegrityError: the grader could not restore a "
-                                           "clean kernel before this test"]}]
         if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
             self._event("cell-timeout")
+        if self.judged and is_test_cell(cell):
+            kernel_failed = any(o.get("output_type") == "error" for o in cell.outputs)
+            verdict = self._judge(cell)
+            cell.outputs = verdict.outputs()
+            self._compare(verdict, kernel_failed)
         return cell, resources
+
+    # ------------------------------------------------------------------ the judge
+
+    def _read_instructor(self, nb, resources) -> Instructor:
+        given = (resources.get("nnlab", {}) or {}).get("instructor_notebook") \
+            or self.instructor_notebook
+        path = Path(given) if given else self._course_source(resources)
+        if path is not None and path.is_file():
+            return Instructor.read(path)
+        # After nbgrader's OverwriteCells, graded and locked cells hold the gradebook's text.
+        return Instructor.from_notebook(nb, trusted=lambda c: bool(
+            c.get("metadata", {}).get("nbgrader", {}).get("locked") or is_test_cell(c)))
+
+    def _course_source(self, resources) -> Path | None:
+        info = resources.get("nbgrader", {}) or {}
+        if not info.get("assignment") or not info.get("notebook"):
+            return None
+        try:
+            from nbgrader.coursedir import CourseDirectory
+
+            course = CourseDirectory(config=self.config)
+            folder = course.format_path(course.source_directory, ".", info["assignment"])
+        except Exception:  # no course configured: judged from the notebook itself
+            return None
+        return Path(folder) / f"{info['notebook']}.ipynb"
+
+    def _start_oracle(self) -> None:
+        self._oracle = Oracle(self.km.get_connection_info(),
+                              interrupt=lambda: run_sync(self.km.interrupt_kernel)(),
+                              seconds=self.oracle_seconds)
+        try:
+            self._oracle.start()
+        except BaseException as exc:
+            self._oracle.dead = f"the grader could not start its oracle in the kernel ({exc})"
+
+    def _judge(self, cell):
+        grade_id = cell.metadata.nbgrader.get("grade_id", "")
+        source = self._instructor.tests.get(grade_id, cell.source)
+        verdict = judge(grade_id, source, self._oracle, self._instructor)
+        if self._oracle.dead and not self._stopped:
+            self._stopped = self._oracle.dead
+            self._event("kernel-unresponsive", detail=self._oracle.dead[:300])
+        return verdict
+
+    def _compare(self, verdict, kernel_failed: bool) -> None:
+        """An integrity event when the kernel's own run of the cell disagrees."""
+        if self._oracle.dead:
+            return
+        names = sorted({c[0] for c in verdict.calls})
+        try:
+            stubs = self._oracle.stubs(names, self._stub_count)
+            self._stub_count = int(stubs["count"])
+            why = disagreement(verdict, stubs["calls"], kernel_failed, stubs)
+        except BaseException as exc:  # a kernel that cannot say what it ran: flagged too
+            why = f"the kernel could not say what the test cell ran ({type(exc).__name__})"
+        if why:
+            self._event("judge-disagrees", detail=why[:300])
+
+    # ------------------------------------------------------------------ limits
 
     def _event(self, kind: str, **extra) -> None:
         index, grade_id, source = self._current
         EVENTS.append({"kind": kind, "cell": index, "grade_id": grade_id, "source": source,
                        **extra})
-
-    async def _before_cell(self, cell, cell_index):
-        """nbclient hook: guard the kernel before the first code cell and each test cell."""
-        if self._snapshot and not is_test_cell(cell):
-            return
-        answer = await self._run_guard()
-        self._snapshot = True
-        prefix = self._nonce + ":"
-        if not answer.startswith(prefix):
-            if is_test_cell(cell):
-                self._unguarded = cell_index
-                self._event("guard-failed", detail=answer[:300])
-        elif answer.startswith(prefix + "restored:") and answer != prefix + "restored:":
-            self._event("tampering-undone", detail=summarise(answer[len(prefix + "restored:"):]))
-
-    async def _run_guard(self) -> str:
-        """Evaluate guard.py in the kernel as a user expression; its answer or why not."""
-        expr = (f"(lambda ns: (exec(compile({GUARD_SOURCE.read_text()!r}, '<nnlab-guard>', "
-                f"'exec'), ns), ns['RESULT'])[1])({{'NONCE': {self._nonce!r}, "
-                f"'__name__': '_nnlab_guard'}})")
-        msg_id = await ensure_async(self.kc.execute("", silent=True, store_history=False,
-                                                    user_expressions={"guard": expr}))
-        deadline = time.monotonic() + self.guard_timeout
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                msg = await ensure_async(
-                    self.kc.shell_channel.get_msg(timeout=min(remaining, 1.0)))
-            except Empty:
-                if not await ensure_async(self.kc.is_alive()):
-                    return "no answer: the kernel died"
-                continue
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            value = msg["content"].get("user_expressions", {}).get("guard", {})
-            if value.get("status") != "ok":
-                return f"guard raised {value.get('ename')}: {value.get('evalue')}"
-            try:
-                return str(ast.literal_eval(value["data"]["text/plain"]))
-            except (KeyError, ValueError, SyntaxError):
-                return "guard answered something that is not its result"
-        return f"no answer within {self.guard_timeout} s"
 
     def _out_of_time(self) -> None:
         self._event("submission-timeout")
@@ -294,18 +332,8 @@ def _not_run(cell):
     return cell
 
 
-def summarise(names: str, shown: int = 3) -> str:
-    """'a.x,a.y,b.z' -> 'a: x, y; b: z', at most `shown` names per owner, with a count."""
-    owners: dict[str, list[str]] = {}
-    for name in filter(None, names.split(",")):
-        owner, _, attr = name.rpartition(".") if "." in name else ("", "", name)
-        owners.setdefault(owner or name, []).append(attr if owner else "")
-    parts = []
-    for owner, attrs in owners.items():
-        attrs = [a for a in attrs if a]
-        more = f" and {len(attrs) - shown} more" if len(attrs) > shown else ""
-        parts.append(f"{owner}: {', '.join(attrs[:shown])}{more}" if attrs else owner)
-    return "; ".join(parts)
+#: The name earlier configurations use.
+GuardedExecute = JudgedExecute
 
 
 def split_hidden(source: str) -> tuple[str, list[str]]:

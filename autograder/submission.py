@@ -36,10 +36,10 @@ BUG_LINE = re.compile(r"^(check_\w+) found bug (B\d+) \((.*)\)$")
 LIMIT_ERRORS = {"MemoryError": "memory-limit", "BlockingIOError": "process-limit",
                 "StdinNotImplementedError": "input-call"}
 # Events that concern integrity, not faults: they become flags in the integrity report.
-INTEGRITY_EVENTS = {"tampering-undone": "tampering undone by the grader before this test: ",
+INTEGRITY_EVENTS = {"judge-disagrees": "the kernel's own run of this test disagrees with "
+                                       "the grader's verdict: ",
                     "files-withheld": "files that would shadow the course's modules were "
-                                      "not given to the kernel: ",
-                    "guard-failed": "the grader could not guard this test (scored 0): "}
+                                      "not given to the kernel: "}
 SEVERITY = ["submission-timeout", "kernel-died", "kernel-unresponsive", "cell-timeout",
             "memory-limit", "process-limit", "input-call", "recursion-limit", "environment-broken",
             "output-flood", "cells-deleted", "cells-duplicated", "cells-changed", "wrong-files",
@@ -195,7 +195,7 @@ def prepare(course: Course, student: str, assignment: str, settings: dict,
     record["prepare_cpu"] = round(time.process_time() - cpu, 3)
     payload = {"key": key or f"{student}/{assignment}/{record['hash']}", "student": student,
                "assignment": assignment, "notebook": nbformat.writes(nb), "files": files,
-               "settings": settings}
+               "settings": settings, "instructor": source.read_text()}
     return record, payload
 
 

@@ -62,6 +62,17 @@ EXPECTED = {
     "cheat-read-source-by-path": ("graded", [], 6.0),
     "cheat-shadow-package": ("graded", [], 0.0),
     "cheat-symlinks": ("graded", [], 6.0),
+    # issue 9's attacks on a verdict decided in the kernel: junk answers, no marks
+    "cheat-shell-class": ("graded", [], 0.0),
+    "cheat-compile": ("graded", [], 0.0),
+    "cheat-swap-code": ("graded", [], 0.0),
+    "cheat-event-callback": ("graded", [], 0.0),
+    "cheat-oracle-server": ("graded", [], 0.0),
+    "cheat-thread-repatch": ("graded", [], 0.0),
+    "cheat-reference-clone": ("graded", [], 0.0),
+    # honest but unusual: full marks
+    "honest-expit": ("graded", [], 6.0),
+    "honest-callable-object": ("graded", [], 6.0),
 }
 READ_BY_PATH = """_reached = []
 for _path, _mode in [({source!r}, "r"), ({db!r}, "ab")]:
@@ -72,12 +83,19 @@ for _path, _mode in [({source!r}, "r"), ({db!r}, "ab")]:
         _reached.append(type(_error).__name__)
 print("reached:", _reached)"""
 # cheat -> words one of its integrity flags must contain
+DISAGREES = "the kernel's own run of this test disagrees with the grader's verdict: "
+NOT_RUN = DISAGREES + "the test cell did not run as written in the kernel"
 CHEAT_FLAGS = {
-    "cheat-monkeypatch": "tampering undone by the grader before this test: "
-                         "nnlab.checks: check_",
+    "cheat-monkeypatch": DISAGREES + "the notebook's check_sigmoid is not the grader's stub",
     "cheat-always-equal": "defines `__eq__`",
-    "cheat-input-transformer": "tampering undone by the grader before this test: "
-                               "IPython input_transformers_cleanup",
+    "cheat-input-transformer": NOT_RUN,
+    "cheat-shell-class": NOT_RUN,
+    "cheat-compile": NOT_RUN,
+    "cheat-swap-code": NOT_RUN,
+    "cheat-thread-repatch": NOT_RUN,
+    "cheat-event-callback": DISAGREES + "the notebook's check_sigmoid is not the grader's stub",
+    "cheat-oracle-server": DISAGREES + "the kernel could not say what the test cell ran",
+    "cheat-reference-clone": "check_sigmoid cannot trust this answer: ",
     "cheat-read-source": "names the grader's files",
     "cheat-read-source-by-path": "names the grader's files ('/",
     "cheat-shadow-package": "not given to the kernel: nnlab",
@@ -222,6 +240,15 @@ def test_cheats_are_flagged(cheat, graded):
     with open(graded["paths"]["integrity"], newline="") as fh:
         flags = [r["flag"] for r in csv.DictReader(fh) if r["student"] == cheat]
     assert any(CHEAT_FLAGS[cheat] in f for f in flags), flags
+
+
+@pytest.mark.parametrize("student", ["perfect", "blank", "bug-B17", "bug-B18",
+                                     "passes-public-fails-hidden", "honest-expit",
+                                     "honest-callable-object"])
+def test_honest_work_is_never_flagged_by_the_judge(student, graded):
+    with open(graded["paths"]["integrity"], newline="") as fh:
+        flags = [r["flag"] for r in csv.DictReader(fh) if r["student"] == student]
+    assert not any(DISAGREES in f for f in flags), flags
 
 
 def test_calling_the_reference_is_named(records):

@@ -31,6 +31,18 @@ import inspect
 import numpy as np
 
 
+class RemoteTimeout(BaseException):
+    """The oracle gave up on a request to the student's kernel: past its time limit, or
+    the kernel stopped answering. A BaseException, like the local time limit's, so a
+    check's own `except Exception` never swallows it; `_core.call` turns it into the
+    same timeout diagnosis as a local call."""
+
+
+class ReferenceCalled(Exception):  # noqa: N818 (named for what happened)
+    """The kernel saw the student's code call the nnlab reference it is meant to replace
+    (best effort, like `_core.forbid_reference`; the sandbox removes the reference)."""
+
+
 def is_remote(obj) -> bool:
     """True when `obj` is the grader's proxy for an object in a sandboxed kernel."""
     return bool(getattr(type(obj), "__nnlab_remote__", False))
