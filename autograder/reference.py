@@ -4,8 +4,9 @@ In that copy every top-level function or class of nnlab named like a graded answ
 or of a later notebook that N does not itself import as a tool, is replaced by a stub
 that raises a clear error, so imports keep working while the reference's code exists
 neither on disk nor in memory; earlier notebooks' references work as in the course.
-With the verdict outside the kernel, `nnlab/checks/` keeps only `_core.py`, `triage.py`
-and `autograder/kernel_checks.py` as its `__init__.py`.
+With the verdict outside the kernel, `nnlab/checks/` keeps only `_core.py`, `_student.py`
+(the access layer `_core` imports), `triage.py` and `autograder/kernel_checks.py` as its
+`__init__.py`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from autograder import manifest
 
 KERNEL_CHECKS = Path(__file__).with_name("kernel_checks.py")
-CHECKS_KEPT = ("_core.py", "triage.py")
+CHECKS_KEPT = ("_core.py", "_student.py", "triage.py")
 
 
 @functools.lru_cache(maxsize=64)
