@@ -47,7 +47,7 @@ test: install lint browser sandbox postgres
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 # The instructor pipeline on a bundled sample class: release, grade, feedback, report.
-demo: install
+demo: install sandbox
 	$(PY) -m autograder demo
 
 # The student versions (released into student/ by nbgrader, as on Binder), not the source

@@ -82,10 +82,13 @@ def _run_once(cls, config, nb, folder: Path, payload: dict) -> tuple[object, lis
                  "nbgrader": {"student": payload["student"],
                               "assignment": payload["assignment"],
                               "notebook": payload["assignment"]}}
+    resources["nnlab"] = {}
     if payload.get("instructor"):  # the judge's test code: the instructor's notebook itself
         instructor = folder.with_name(folder.name + "-instructor.ipynb")
         instructor.write_text(payload["instructor"])
-        resources["nnlab"] = {"instructor_notebook": str(instructor)}
+        resources["nnlab"]["instructor_notebook"] = str(instructor)
+    if payload.get("withheld") is not None:  # the references the sandbox leaves out
+        resources["nnlab"]["withheld"] = payload["withheld"]
     try:
         executed, _ = cls(config=config).preprocess(nb, resources)
         return executed, list(preprocessors.EVENTS), ""
@@ -98,7 +101,8 @@ def execute(payload: dict) -> dict:
     """Execute `payload` = {"student", "assignment", "notebook" (sanitized JSON text),
     "files" {relative path: bytes}, "settings" {"Section.trait": value}, "key", and
     "instructor", the instructor's notebook (JSON text) the judge takes the test code and
-    the instructor's imports from}.
+    the instructor's imports from, "withheld", {name: assignment} of nnlab's references the
+    sandboxed kernel must not have (reference.withheld, worked out where source/ is)}.
 
     Returns {"key", "ok", "notebook" (executed JSON text, None when it could not run),
     "events", "faults" (the kinds that count against it), "error", "attempts", "seconds",

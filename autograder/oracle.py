@@ -42,8 +42,12 @@ _m = types.ModuleType('_nnlab_oracle')
 exec(compile(SRC, '<nnlab-oracle>', 'exec'), vars(_m))
 _m.LIMIT = LIMIT
 sys.modules['_nnlab_oracle'] = _m
+_spec = importlib.util.find_spec('nnlab.checks') if CHECKS is not None else None
+if _spec is not None and 'nnlab.checks' not in sys.modules and _spec.origin:
+    with open(_spec.origin) as _f:  # the sandbox's library has the stubs on disk: use them
+        if 'CALLS: list' in _f.read():
+            importlib.import_module('nnlab.checks')
 if CHECKS is not None and getattr(sys.modules.get('nnlab.checks'), 'CALLS', None) is None:
-    _spec = importlib.util.find_spec('nnlab.checks')
     _stub = types.ModuleType('nnlab.checks')
     _stub.__path__ = list(_spec.submodule_search_locations or [])
     sys.modules['nnlab.checks'] = _stub

@@ -334,7 +334,7 @@ def _run(req, decode):
         _swaps[_counter[0]] = (space, saved, missing)
         return _counter[0]
     if op == "unswap":
-        space, saved, missing = _swaps.pop(args[0])
+        space, saved, missing = _swaps.pop(args[1])  # (the owner, the token)
         for key, value in saved.items():
             if value is missing:
                 space.pop(key, None)

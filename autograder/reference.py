@@ -172,15 +172,23 @@ def build(package: Path, into: Path, assignment: str, names: dict[str, str],
 _built: dict[tuple, Path] = {}
 
 
-def for_assignment(mirror: Path, source: Path, assignment: str, verdict_outside: bool) -> Path:
+def for_assignment(mirror: Path, source: Path | None, assignment: str, verdict_outside: bool,
+                   names: dict[str, str] | None = None) -> Path:
     """The folder to put on the kernel's sys.path when grading `assignment`: holds the
     shaped `nnlab/`, built beside the grader's library `mirror` (see kernel.mirror).
-    Remembered per state of the source notebooks, so a worker reads them once."""
-    state = tuple(sorted((str(p), p.stat().st_mtime_ns) for p in source.glob("*/*.ipynb")))
+    `names` ({name: assignment}, from `withheld`) is what a grading task brings from the
+    coordinator, where the course's source/ is; without it they are read from `source`.
+    Remembered per state of the source notebooks (or the names), so a worker reads them
+    once."""
+    if names is None:
+        state = tuple(sorted((str(p), p.stat().st_mtime_ns) for p in source.glob("*/*.ipynb")))
+    else:
+        state = tuple(sorted(names.items()))
     key_ = (str(mirror), str(source), assignment, verdict_outside, state)
     if key_ in _built and (_built[key_] / "complete").exists():
         return _built[key_]
-    names = withheld(source, assignment)
+    if names is None:
+        names = withheld(source, assignment)
     into = mirror / "withheld" / f"{assignment}-{key(names, verdict_outside)}"
     _built[key_] = build(mirror / "src" / "nnlab", into, assignment, names, verdict_outside)
     return _built[key_]

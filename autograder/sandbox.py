@@ -188,10 +188,15 @@ def box_for(km, resources: dict, checks_in_kernel: bool) -> KernelBox | None:
     if not mirror or os.geteuid() != 0:
         return None
     entry = pwd.getpwnam(kernel.user_name())
-    course = CourseDirectory(config=km.config)
     assignment = resources.get("nbgrader", {}).get("assignment")
-    library = reference.for_assignment(Path(mirror), Path(course.root, course.source_directory),
-                                       assignment, verdict_outside=not checks_in_kernel)
+    names = (resources.get("nnlab") or {}).get("withheld")  # a task brings them along
+    if names is None:
+        course = CourseDirectory(config=km.config)
+        source = Path(course.root, course.source_directory)
+    else:
+        source = None
+    library = reference.for_assignment(Path(mirror), source, assignment,
+                                       verdict_outside=not checks_in_kernel, names=names)
     box = KernelBox(uid=entry.pw_uid, gid=entry.pw_gid, python=spec.env["NNLAB_KERNEL_PYTHON"],
                     sites=[Path(mirror) / "site", library], data=Path(mirror) / "data",
                     scratch=Path(resources["metadata"]["path"]))

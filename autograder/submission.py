@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import door, engine, integrity
+from autograder import door, engine, integrity, reference
 from autograder.course import Course, load_config, write_json_atomic
 from autograder.gradebook import read_scores
 
@@ -195,7 +195,8 @@ def prepare(course: Course, student: str, assignment: str, settings: dict,
     record["prepare_cpu"] = round(time.process_time() - cpu, 3)
     payload = {"key": key or f"{student}/{assignment}/{record['hash']}", "student": student,
                "assignment": assignment, "notebook": nbformat.writes(nb), "files": files,
-               "settings": settings, "instructor": source.read_text()}
+               "settings": settings, "instructor": source.read_text(),
+               "withheld": reference.withheld(course.source, assignment)}
     return record, payload
 
 

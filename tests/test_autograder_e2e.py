@@ -253,9 +253,12 @@ def test_honest_work_is_never_flagged_by_the_judge(student, graded):
 
 def test_calling_the_reference_is_named(records):
     messages = [d["message"] for d in records["cheat-calls-reference"]["diagnoses"]]
-    words = ("nnlab's reference `sigmoid` is not available while notebook toy is graded"
-             if SANDBOXED else "calls nnlab's reference `sigmoid`")
-    assert any(words in m for m in messages), messages
+    # Sandboxed, the reference is a stub that raises; the oracle's kernel-side watch sees
+    # the call first and names it. Either way the answer earns nothing (EXPECTED).
+    words = ["calls nnlab's reference `sigmoid`"]
+    if SANDBOXED:
+        words.append("nnlab's reference `sigmoid` is not available while notebook toy is graded")
+    assert any(w in m for m in messages for w in words), messages
 
 
 @pytest.mark.skipif(not ROOT, reason="the kernel runs as another user only when grading as root")
