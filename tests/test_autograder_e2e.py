@@ -58,7 +58,9 @@ EXPECTED = {
     "cheat-input-transformer": ("graded", [], 0.0),
     "cheat-read-source": ("graded", [], 0.0),
     # its sigmoid calls the withheld reference, and its derivative calls its sigmoid
-    "cheat-calls-reference": ("graded", [], 0.0 if SANDBOXED else 3.0),
+    # the sigmoid calls the reference: no marks; the derivative built on it is right, and the
+    # check, rerun on a reference sigmoid, gives it its points and names the sigmoid cell
+    "cheat-calls-reference": ("graded", [], 3.0),
     "cheat-read-source-by-path": ("graded", [], 6.0),
     "cheat-shadow-package": ("graded", [], 0.0),
     "cheat-symlinks": ("graded", [], 6.0),

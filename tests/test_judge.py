@@ -16,7 +16,7 @@ import pytest
 from jupyter_client import KernelManager
 from traitlets.config import Config
 
-from autograder import worker
+from autograder import submission
 from autograder.judge import Instructor, Verdict, call_key, disagreement, judge
 from autograder.oracle import Oracle
 from autograder.preprocessors import EVENTS, JudgedExecute
@@ -136,12 +136,12 @@ def test_the_verdict_is_written_as_nbgrader_scores_it_and_the_worker_reads_it():
     cell.outputs = failed.outputs()
     nb = nbformat.v4.new_notebook(cells=[cell])
     nbformat.validate(nb)
-    found = worker.diagnoses(nb)
+    found = submission.diagnoses(nb)
     assert [(d["check"], d["bug"], d["error"]) for d in found] == [
         ("check_dense", "B16", "CheckFailed")]
     cell.outputs = Verdict("test_x", "pass").outputs()
     nbformat.validate(nb)
-    assert worker.diagnoses(nb) == []
+    assert submission.diagnoses(nb) == []
 
 
 def test_a_check_that_never_returns_is_a_timeout_verdict(kernel):
