@@ -31,6 +31,12 @@ def _first_mutant(name: str):
     return next(s for s in SPECIMENS if s.check == name and not s.correct)
 
 
+# Checks of a written answer (notebook 07's catalogue ids, 03's layer index): the student
+# hands in a value, not code, so there is nothing to stub out or to hang.
+CODE_CHECKS = sorted(n for n in REGISTRY
+                     if not isinstance(_correct(n).obj, (str, int, float)))
+
+
 def _stub(*args, **kwargs):
     raise NotImplementedError()
 
@@ -52,7 +58,7 @@ def _everywhere(obj, body):
     return type(f"{obj.__name__}Student", (obj,), methods)
 
 
-@pytest.mark.parametrize("name", sorted(REGISTRY))
+@pytest.mark.parametrize("name", CODE_CHECKS)
 def test_an_nbgrader_stub_is_told_to_write_the_answer(name):
     specimen = _correct(name)
     with pytest.raises(CheckFailed) as info:
@@ -62,7 +68,7 @@ def test_an_nbgrader_stub_is_told_to_write_the_answer(name):
     assert info.value.bug is None  # a stub is not a bug of the catalogue
 
 
-@pytest.mark.parametrize("name", sorted(REGISTRY))
+@pytest.mark.parametrize("name", CODE_CHECKS)
 def test_code_that_never_returns_is_given_up_on_with_a_message(name):
     specimen = _correct(name)
     started = time.process_time()

@@ -24,12 +24,24 @@ from nnlab.checks.zoo import load
 
 SPECIMENS = load()
 
+
+def specimen_name(s) -> str:
+    """The kernel's global for a specimen: by what it is, not by its place in the zoo's
+    list (a test in the same process may register more specimens)."""
+    import hashlib
+
+    key = f"{s.check}|{s.style}|{getattr(s.obj, '__qualname__', repr(s.obj))}|{s.kwargs!r}"
+    return "specimen_" + hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
 SETUP = """
+import hashlib
 import warnings
 import numpy as np
 from nnlab.checks.zoo import load
-for _i, _s in enumerate(load()):
-    globals()[f"specimen_{_i}"] = _s.obj
+for _s in load():
+    _key = f"{_s.check}|{_s.style}|{getattr(_s.obj, '__qualname__', repr(_s.obj))}|{_s.kwargs!r}"
+    globals()["specimen_" + hashlib.sha1(_key.encode()).hexdigest()[:16]] = _s.obj
 
 class Weird(Exception):
     pass
@@ -141,11 +153,15 @@ def _verdict(check, obj, hidden, kwargs):
 
 @pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
 def test_every_zoo_specimen_gets_its_local_verdict_through_the_oracle(oracle, hidden):
-    differ = []
-    for i, specimen in enumerate(SPECIMENS):
+    differ, judged = [], 0
+    for specimen in SPECIMENS:
         check = REGISTRY[specimen.check]
+        try:
+            proxy = oracle.lookup(specimen_name(specimen))
+        except NameError:  # registered by another test in this process, not in the zoo
+            continue
+        judged += 1
         local = _verdict(check, specimen.obj, hidden, specimen.kwargs)
-        proxy = oracle.lookup(f"specimen_{i}")
         # an answer of notebook 07 or 03 is a plain value (an id, an index): it travels
         # by value; everything else is a handle
         assert isinstance(proxy, Proxy) != isinstance(specimen.obj, (str, int, float))
@@ -154,7 +170,7 @@ def test_every_zoo_specimen_gets_its_local_verdict_through_the_oracle(oracle, hi
             differ.append((specimen.check, getattr(specimen.obj, "__name__", repr(specimen.obj)),
                            local, remote))
     assert not differ, differ
-    assert len(SPECIMENS) > 200
+    assert judged > 200
 
 
 def test_values_travel_by_value_and_objects_by_handle(oracle):
