@@ -148,8 +148,13 @@ def test_every_fixture_scenario_is_one_the_sample_module_makes():
     source = nbformat.read(str(SOURCE), as_version=4)
     made = set(sample.scenarios(release, source))
     on_disk = {p.stem.removeprefix("submitted-") for p in FIXTURES.glob("submitted-*.ipynb")}
-    bug_fixtures = {"bug-B17", "bug-B18", "passes-public-fails-hidden"}
-    assert on_disk - bug_fixtures == made - {"missing-notebook"}
+    # fixtures only the e2e test grades: honest bugs and unusual answers, and the attacks
+    # on an in-kernel verdict that the sample module (the demo's cheats) does not stage
+    bug_fixtures = {"bug-B17", "bug-B18", "passes-public-fails-hidden", "honest-expit",
+                    "honest-callable-object", "cheat-shell-class", "cheat-compile",
+                    "cheat-swap-code", "cheat-event-callback", "cheat-oracle-server",
+                    "cheat-thread-repatch", "cheat-reference-clone"}
+    assert on_disk - bug_fixtures == made - {"missing-notebook"} - bug_fixtures
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root grades with a separate kernel user")
