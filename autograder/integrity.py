@@ -61,15 +61,21 @@ def scan_source(source: str) -> list[str]:
     return sorted(set(flags))
 
 
-def scan_notebook(path) -> list[dict]:
-    """[{"grade_id", "flag"}] for every answer cell of the notebook at `path`."""
+def scan_notebook(path, instructor=None) -> list[dict]:
+    """[{"grade_id", "flag"}] for every answer cell of the notebook at `path`; a cell the
+    student left exactly as the `instructor`'s notebook (a path) has it is not theirs."""
     nb = nbformat.read(str(path), as_version=4)
+    theirs = set()
+    if instructor is not None:
+        theirs = {c.source.strip() for c in nbformat.read(str(instructor), as_version=4).cells
+                  if c.cell_type == "code"
+                  and not c.get("metadata", {}).get("nbgrader", {}).get("solution")}
     found = []
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type != "code" or (meta.get("grade") and not meta.get("solution")):
             continue
-        if meta.get("locked"):
+        if meta.get("locked") or cell.source.strip() in theirs:
             continue
         for flag in scan_source(cell.source):
             found.append({"grade_id": meta.get("grade_id", ""), "flag": flag})

@@ -186,7 +186,7 @@ def prepare(course: Course, student: str, assignment: str, settings: dict,
         record["status"] = "missing" if check.fatal == "missing" else f"error:{check.fatal}"
         return record, None
     notebook = scratch / f"{assignment}.ipynb"
-    record["flags"] = integrity.scan_notebook(notebook) + check.flags
+    record["flags"] = integrity.scan_notebook(notebook, source) + check.flags
     files, _ = _files(scratch, notebook.name)  # the door copied them without links
     nb = nbformat.read(str(notebook), as_version=4)
     shutil.rmtree(scratch, ignore_errors=True)
