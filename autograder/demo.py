@@ -67,6 +67,16 @@ def bug_plan(injections: list[Injection], pool: int, common: str | None = None
     return plan
 
 
+def planned_bugs(name: str) -> dict[str, list[Injection]]:
+    """Student of the pool -> the injections they carry in notebook `name` (the plan is
+    fixed, so a test can ask who should have been diagnosed with what)."""
+    # a wrong written answer (bug None: 03's layer index, 07's ids) is no catalogued bug
+    injections = [i for i in BUGS.get(name, [])
+                  if i.bug is not None and (name, i.bug) not in DEMO_SKIPS]
+    pool = STUDENTS[2:]
+    return dict(zip(pool, bug_plan(injections, len(pool), COMMON_BUG.get(name)), strict=True))
+
+
 def with_bugs(good, bugs: list[Injection]):
     nb = nbformat.from_dict(nbformat.reads(nbformat.writes(good), as_version=4))
     replace = {b.answer: b.code for b in bugs}
@@ -84,7 +94,6 @@ def build_class(course: Course) -> dict[str, dict[str, list[str]]]:
     """
     handed: dict[str, dict[str, list[str]]] = {}
     names = course.assignments()
-    pool = STUDENTS[2:]
     for i, name in enumerate(names):
         release = nbformat.read(str(course.release / name / f"{name}.ipynb"), as_version=4)
         source = nbformat.read(str(course.source / name / f"{name}.ipynb"), as_version=4)
@@ -94,11 +103,7 @@ def build_class(course: Course) -> dict[str, dict[str, list[str]]]:
         sample.write(scenarios["blank"], course.submission(BLANK, name))
         handed.setdefault(PERFECT, {})[name] = []
         handed.setdefault(BLANK, {})[name] = ["blank"]
-        # a wrong written answer (bug None: 03's layer index, 07's ids) is no catalogued bug
-        injections = [i for i in BUGS.get(name, [])
-                      if i.bug is not None and (name, i.bug) not in DEMO_SKIPS]
-        plan = bug_plan(injections, len(pool), COMMON_BUG.get(name))
-        for student, bugs in zip(pool, plan, strict=True):
+        for student, bugs in planned_bugs(name).items():
             if student == SKIPS_LAST and name == names[-1] and len(names) > 1:
                 continue
             sample.write(with_bugs(good, bugs), course.submission(student, name))
