@@ -72,6 +72,17 @@ def tools(notebook: Path) -> set[str]:
     return found
 
 
+#: COURSE.md's graded interface: the names nnlab's reference implements as an exercise.
+#: Only these are ever withheld; a notebook's other answer cells may define helpers that
+#: share a name with the library (notebook 07's `Layer`, `step`), which must stay usable.
+GRADED_INTERFACE = frozenset({
+    "sigmoid", "sigmoid_derivative", "neuron_forward", "bce_loss", "neuron_gradients",
+    "train_neuron", "numerical_gradient", "relative_error", "gradient_check", "Dense",
+    "Sigmoid", "Tanh", "ReLU", "train_xor", "Standardizer", "sgd_step", "softmax",
+    "softmax_cross_entropy", "iterate_minibatches",
+})
+
+
 def withheld(source: Path, assignment: str) -> dict[str, str]:
     """{name: the assignment that grades it} for what the kernel grading `assignment` must
     not have. `source` is the course's source/ folder; its assignments in name order are
@@ -82,10 +93,10 @@ def withheld(source: Path, assignment: str) -> dict[str, str]:
         raise ValueError(f"no source notebook for assignment {assignment!r} in {source}")
     own = source / assignment / f"{assignment}.ipynb"
     given = tools(own)
-    names = {n: assignment for n in graded_names(own)}
+    names = {n: assignment for n in graded_names(own) if n in GRADED_INTERFACE}
     for later in rungs[rungs.index(assignment) + 1:]:
         for name in graded_names(source / later / f"{later}.ipynb"):
-            if name not in given:
+            if name not in given and name in GRADED_INTERFACE:
                 names.setdefault(name, later)
     return names
 
