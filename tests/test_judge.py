@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from queue import Empty
 
 import nbformat
 import numpy as np
 import pytest
-from jupyter_client import KernelManager
+from test_oracle import _kernel, _run
 from traitlets.config import Config
 
 from autograder import submission
@@ -27,30 +26,12 @@ NB01 = Instructor.read(NOTEBOOKS / "01_single_neuron.ipynb")
 NB03 = Instructor.read(NOTEBOOKS / "03_hidden_layer.ipynb")
 
 
-def _drain(kc):
-    while True:
-        try:
-            kc.iopub_channel.get_msg(timeout=0.01)
-        except Empty:
-            return
-
-
 @pytest.fixture(scope="module")
 def kernel():
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel()
-    kc = km.blocking_client()
-    kc.start_channels()
-    kc.wait_for_ready(60)
+    km, kc = _kernel()  # the oracle tests' kernel and runner serve here too
     oracle = Oracle(km.get_connection_info(), interrupt=km.interrupt_kernel, seconds=10)
     oracle.start()
-
-    def run(code):
-        _drain(kc)  # the oracle's status messages, queued here too
-        reply = kc.execute_interactive(code, output_hook=lambda msg: None, timeout=60)
-        assert reply["content"]["status"] == "ok", reply["content"]
-
-    yield oracle, run
+    yield oracle, lambda code: _run(kc, code)
     oracle.close()
     km.shutdown_kernel(now=True)
 
