@@ -10,6 +10,7 @@ student's code cannot read source/ or write gradebook.db.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -23,6 +24,19 @@ import time
 from pathlib import Path
 
 KERNEL_NAME = "nnlab-grader"
+
+
+def spec_name(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
+              sandbox: bool = True) -> str:
+    """The kernelspec's name for one set of limits: `nnlab-grader-2048m-600s-64p`
+    (`-nobox` without the sandbox). Two graders with different limits on one machine (a
+    course's run beside a test's) each keep their own kernelspec, never the other's."""
+    return f"{KERNEL_NAME}-{memory_mb}m-{cpu_seconds}s-{nproc}p" + ("" if sandbox else "-nobox")
+
+
+def is_grader(name: str | None) -> bool:
+    """Whether kernelspec `name` is one `install()` wrote."""
+    return bool(name) and (name == KERNEL_NAME or name.startswith(KERNEL_NAME + "-"))
 KERNEL_USER = "nnlab-kernel"  # one user per worker slot: nnlab-kernel0, nnlab-kernel1, ...
 # Single-threaded BLAS and a headless matplotlib inside every graded kernel.
 KERNEL_ENV = {
@@ -135,6 +149,20 @@ def kill_user_processes(uid: int, wait: float = 3.0) -> int:
         time.sleep(0.05)
 
 
+def _runs_as(python: str, code: str, uid: int, gid: int) -> bool:
+    """Whether `python -c code` succeeds as uid:gid. A run killed by a signal (another
+    grader's clean-up of its kernel user, the OOM killer) says nothing: it is tried again."""
+    for _attempt in range(3):
+        try:
+            done = subprocess.run([python, "-c", code], user=uid, group=gid, extra_groups=[],
+                                  capture_output=True, timeout=60, cwd="/")
+        except (OSError, subprocess.SubprocessError):
+            return False
+        if done.returncode >= 0:
+            return done.returncode == 0
+    return False
+
+
 def _interpreter_for(uid: int, gid: int, sites: list[str],
                      modules: tuple[str, ...] = ("ipykernel", "numpy", "nnlab")) -> str | None:
     """A Python that the kernel user can run and that imports `modules` (what the kernel
@@ -150,12 +178,7 @@ def _interpreter_for(uid: int, gid: int, sites: list[str],
     for candidate in (sys.executable, f"/usr/bin/{minor}", f"/usr/local/bin/{minor}"):
         if not os.path.exists(candidate):
             continue
-        try:
-            done = subprocess.run([candidate, "-c", probe], user=uid, group=gid, extra_groups=[],
-                                  capture_output=True, timeout=60, cwd="/")
-        except (OSError, subprocess.SubprocessError):
-            continue
-        if done.returncode == 0:
+        if _runs_as(candidate, probe, uid, gid):
             return candidate
     return None
 
@@ -249,8 +272,6 @@ def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
     """
     import sysconfig
 
-    from autograder import sandbox as box
-
     for name, value in (("memory_mb", memory_mb), ("cpu_seconds", cpu_seconds),
                         ("nproc", nproc)):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -259,31 +280,11 @@ def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
     if prlimit is None:
         raise RuntimeError("prlimit was not found; install util-linux (apt-get install "
                            "util-linux) so the grading kernel can be resource-limited")
-    sites = [sysconfig.get_paths()["purelib"]]
-    env = dict(KERNEL_ENV)
-    users = [kernel_user(slot) for slot in range(slots)]
-    reason = (box.unavailable(*(users[0] or ())) if sandbox
-              else "turned off (kernel.install(sandbox=False))")
-    python = _interpreter_for(*users[0], sites) if users[0] and reason else None
-    mirrored = None
-    if users[0] and not python:
-        # The sandbox shows the kernel only the mirror; without it, the venv or checkout
-        # may sit behind a directory the kernel user cannot enter.
-        import nnlab
-        from nnlab.data import data_dir
-
-        mirrored = mirror(sites[0], Path(nnlab.__file__).parent, data_dir())
-        sites = [str(mirrored / "site"), str(mirrored / "src")]
-        python = _interpreter_for(*users[0], sites)
-        if python:
-            env["NNLAB_DATA"] = str(mirrored / "data")
-    if reason is None and not (python and mirrored):
-        reason = "no Python that the kernel user can run imports ipykernel from the mirror"
-    env["NNLAB_KERNEL_SITE"] = os.pathsep.join(sites)
-    if python:
-        env.update(NNLAB_KERNEL_USER="1", NNLAB_KERNEL_PYTHON=python)
-    if reason is None:
-        env["NNLAB_SANDBOX_MIRROR"] = str(mirrored)
+    for slot in range(slots):
+        kernel_user(slot)
+    with _probing_user() as user:
+        found = _probe(user, [sysconfig.get_paths()["purelib"]], sandbox)
+    env = {**KERNEL_ENV, **found["env"]}
     argv = [prlimit, f"--as={memory_mb * 1024 * 1024}", f"--cpu={cpu_seconds}",
             f"--nproc={nproc}", sys.executable, "-m", "autograder.kernel",
             "-f", "{connection_file}"]
@@ -294,17 +295,67 @@ def install(memory_mb: int = 2048, cpu_seconds: int = 600, nproc: int = 64,
         "env": env,
         "metadata": {"debugger": False},
     }
-    if reason is None:
+    if found["reason"] is None:
         # Signals from the grader cannot enter the sandbox's session: interrupt by message.
         spec["interrupt_mode"] = "message"
-    base = Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+    name = spec_name(memory_mb, cpu_seconds, nproc, sandbox)
+    base = Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels" / name
     base.mkdir(parents=True, exist_ok=True)
-    tmp = base / "kernel.json.tmp"
+    tmp = base / f"kernel.json.{os.getpid()}.tmp"  # two hosts' writers never share a file
     tmp.write_text(json.dumps(spec, indent=1))
     os.replace(tmp, base / "kernel.json")
-    return {"name": KERNEL_NAME, "user": user_name(0)[:-1] + "N" if python else None,
+    python, mirrored = found["python"], found["mirror"]
+    return {"name": name, "user": user_name(0)[:-1] + "N" if python else None,
             "python": python, "mirror": str(mirrored) if mirrored and python else None,
-            "sandbox": "bubblewrap" if reason is None else None, "sandbox_reason": reason}
+            "sandbox": "bubblewrap" if found["reason"] is None else None,
+            "sandbox_reason": found["reason"]}
+
+
+@contextlib.contextmanager
+def _probing_user():
+    """(uid, gid) of a slot user this grader holds, for install()'s probes: its own
+    ($NNLAB_KERNEL_SLOT, locked by claim_slot) or one locked here until they are done.
+    Another grader kills every process of its own slot's user after each kernel; a probe
+    run as that user died with them, and the kernel fell back to root."""
+    if "NNLAB_KERNEL_SLOT" in os.environ or os.geteuid() != 0:
+        yield kernel_user()
+        return
+    slot, held = claim_slot()
+    try:
+        yield kernel_user(slot)
+    finally:
+        held.close()
+
+
+def _probe(user, sites: list[str], sandbox: bool) -> dict:
+    """What the kernel can run as `user`: {"python", "mirror", "reason" (why there is no
+    sandbox, None when there is), "env" (the kernelspec's variables for them)}."""
+    from autograder import sandbox as box
+
+    env = {}
+    reason = (box.unavailable(*(user or ())) if sandbox
+              else "turned off (kernel.install(sandbox=False))")
+    python = _interpreter_for(*user, sites) if user and reason else None
+    mirrored = None
+    if user and not python:
+        # The sandbox shows the kernel only the mirror; without it, the venv or checkout
+        # may sit behind a directory the kernel user cannot enter.
+        import nnlab
+        from nnlab.data import data_dir
+
+        mirrored = mirror(sites[0], Path(nnlab.__file__).parent, data_dir())
+        sites = [str(mirrored / "site"), str(mirrored / "src")]
+        python = _interpreter_for(*user, sites)
+        if python:
+            env["NNLAB_DATA"] = str(mirrored / "data")
+    if reason is None and not (python and mirrored):
+        reason = "no Python that the kernel user can run imports ipykernel from the mirror"
+    env["NNLAB_KERNEL_SITE"] = os.pathsep.join(sites)
+    if python:
+        env.update(NNLAB_KERNEL_USER="1", NNLAB_KERNEL_PYTHON=python)
+    if reason is None:
+        env["NNLAB_SANDBOX_MIRROR"] = str(mirrored)
+    return {"python": python, "mirror": mirrored, "reason": reason, "env": env}
 
 
 def _drop_privileges(connection_file: str) -> str:

@@ -4,6 +4,7 @@ filter, the queue, content hashes, slots and the command line's errors."""
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -96,6 +97,41 @@ def test_two_graders_never_share_a_kernel_slot(tmp_path):
     lock_b.close()
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root grades with a separate kernel user")
+def test_install_probes_as_a_kernel_user_whose_slot_it_holds(tmp_path, monkeypatch):
+    # Another grader SIGKILLs every process of its own slot's user after each kernel. The
+    # probes once ran as slot 0's user whatever the slot: killed, they found no Python,
+    # and the kernel ran as root, where a fork bomb meets no process limit.
+    seen = []
+
+    def held_by_someone(uid) -> bool:
+        slot = pwd.getpwuid(uid).pw_name.removeprefix(kernel.KERNEL_USER)
+        lock = kernel.try_lock(Path(f"/tmp/nnlab-kernel-slot-{slot}.lock"))
+        if lock is not None:
+            lock.close()
+        return lock is None
+
+    def probe(uid, gid, sites, modules=("ipykernel",)):
+        seen.append((uid, held_by_someone(uid)))
+        return None
+
+    monkeypatch.setattr(kernel, "_interpreter_for", probe)
+    monkeypatch.setattr(kernel, "mirror", lambda *a: tmp_path)
+    monkeypatch.delenv("NNLAB_KERNEL_SLOT", raising=False)
+    other, lock = kernel.claim_slot()  # another grader's slot (0 when the machine is idle)
+    with lock:
+        kernel.install(prefix=str(tmp_path), sandbox=False)
+    theirs = kernel.kernel_user(other)[0]
+    # each probe ran as the user of a slot held meanwhile, and not the other grader's
+    assert seen and all(held and uid != theirs for uid, held in seen), (seen, theirs)
+    slot, lock = kernel.claim_slot()
+    with lock:
+        monkeypatch.setenv("NNLAB_KERNEL_SLOT", str(slot))
+        seen.clear()
+        kernel.install(prefix=str(tmp_path), sandbox=False)
+    assert {uid for uid, _ in seen} == {kernel.kernel_user(slot)[0]}  # the grader's own
+
+
 def test_killing_by_user_refuses_the_graders_own_processes():
     with pytest.raises(ValueError, match="grader's own"):
         kernel.kill_user_processes(0)
@@ -181,7 +217,9 @@ def test_the_mirror_lets_the_kernel_user_reach_a_venv_behind_a_closed_directory(
     request.addfinalizer(lambda: shutil.rmtree(mirrors.parent, ignore_errors=True))
 
     root = kernel.mirror(str(site), package, data)
-    uid, gid = kernel.kernel_user(0)
+    slot, lock = kernel.claim_slot()  # a kernel user no other grader kills processes of
+    request.addfinalizer(lock.close)
+    uid, gid = kernel.kernel_user(slot)
 
     # the grader's own search for a Python the kernel user can run, told to import `lesson`
     python = kernel._interpreter_for(uid, gid, [str(root / "site")], modules=("lesson",))
