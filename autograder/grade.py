@@ -92,12 +92,13 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
     the last lists the submissions whose task never came back (recorded as
     error:grader-error, graded again by the next run)."""
     for name, value in (("jobs", jobs), ("timeout_cell", timeout_cell),
-                        ("timeout_submission", timeout_submission), ("memory_mb", memory_mb)):
+                        ("timeout_submission", timeout_submission), ("memory_mb", memory_mb),
+                        ("nproc", nproc)):
         if not isinstance(value, int) or value <= 0:
             raise ValueError(f"{name}={value!r}; give a positive whole number")
     if not course.assignments():
         raise ValueError(f"no assignments under {course.source}; run `release` first")
-    name = kernel.KERNEL_NAME if limits else None
+    name = (kernel.spec_name(memory_mb, timeout_submission, nproc) if limits else None)
     write_course_config(course, kernel_name=name)
     settings = settings_for(timeout_cell, timeout_submission, name)
     share_engines()  # the coordinator's throughput: see gradebook.share_engines

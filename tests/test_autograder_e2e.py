@@ -26,7 +26,10 @@ import pytest
 from autograder import grade, report, sandbox, steps
 from autograder.course import Course
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograder")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading-autograder_e2e")]
+# This file's tests share one xdist worker (their module fixtures grade once); other
+# grading files may run beside them: each set of limits has its own kernelspec
+# (kernel.spec_name) and each worker its own kernel user (kernel.claim_slot).
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 LIMITS = {"timeout_cell": 5, "timeout_submission": 30}

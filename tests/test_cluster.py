@@ -29,7 +29,10 @@ from autograder.course import NOTEBOOKS, Course
 from autograder.gradebook import all_grades
 from tests.pgserver import postgres
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograder")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading-cluster")]
+# This file's tests share one xdist worker (their module fixtures grade once); other
+# grading files may run beside them: each set of limits has its own kernelspec
+# (kernel.spec_name) and each worker its own kernel user (kernel.claim_slot).
 
 NOTEBOOKS_USED = ["00_welcome", "01_single_neuron"]
 STUDENTS = ["perfect", "blank", "dead-kernel"]  # the last kills its kernel: salvaged

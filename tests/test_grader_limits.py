@@ -24,10 +24,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograder")]
-# One xdist worker for every test that runs `grade`: a grade run writes the one
-# `nnlab-grader` kernelspec of this venv with its own limits, so two at once would
-# hand each other their limits.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading-grader_limits")]
+# This file's tests share one xdist worker (their module fixtures grade once); other
+# grading files may run beside them: each set of limits has its own kernelspec
+# (kernel.spec_name) and each worker its own kernel user (kernel.claim_slot).
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"

@@ -43,7 +43,7 @@ def test_a_gradebook_that_is_not_a_url_is_refused_with_the_fix(tmp_path, capsys)
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("autograder")  # one grader at a time on 2 cores
+@pytest.mark.xdist_group("grading-postgres")
 def test_every_command_uses_the_postgresql_gradebook(tmp_path):
     with postgres() as url:
         course = Course(tmp_path / "course", url)
