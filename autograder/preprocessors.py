@@ -106,6 +106,8 @@ class JudgedExecute(Execute):
             except KeyError:
                 entry = None
         self._uid = entry.pw_uid if entry else None
+        if entry:  # the kernel's orphans come back here to be reaped (kill_user_processes)
+            kernel.become_subreaper()
         for path in (scratch, *scratch.rglob("*")) if entry else ():
             os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
         resources.setdefault("metadata", {})["path"] = str(scratch)
@@ -129,6 +131,8 @@ class JudgedExecute(Execute):
             if self._oracle is not None:
                 self._oracle.close()
             self._kill_group()
+            if self._uid:
+                kernel.become_subreaper(False)
             if getattr(self, "_box", None) is not None:
                 self._box.close()
                 self._box = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from autograder import __main__ as cli
 from autograder import grade, integrity, kernel, preprocessors, report, sample, submission
-from autograder.course import Course, load_config
+from autograder.course import Course, hand_back, load_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 SOURCE = FIXTURES / "instructor" / "toy.ipynb"
@@ -130,6 +131,53 @@ def test_install_probes_as_a_kernel_user_whose_slot_it_holds(tmp_path, monkeypat
         seen.clear()
         kernel.install(prefix=str(tmp_path), sandbox=False)
     assert {uid for uid, _ in seen} == {kernel.kernel_user(slot)[0]}  # the grader's own
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root writes files another user owns")
+def test_an_instructors_course_is_handed_back_with_its_modes(tmp_path):
+    course = Course(tmp_path / "course")
+    (course.root / "grader").mkdir(parents=True)
+    nobody = pwd.getpwnam("nobody")
+    os.chown(course.root, nobody.pw_uid, nobody.pw_gid)
+    gradebook = course.root / "gradebook.db"
+    gradebook.write_text("")
+    gradebook.chmod(0o600)
+    course.grader.chmod(0o700)
+    outside = tmp_path / "outside"
+    outside.write_text("root's")
+    (course.root / "link").symlink_to(outside)
+    theirs = course.root / "scratch"
+    theirs.write_text("")
+    os.chown(theirs, 12345, 12345)
+    assert hand_back(course) == 3  # the gradebook, grader/ and the link itself
+    for path, mode in ((gradebook, 0o600), (course.grader, 0o700)):
+        assert (path.stat().st_uid, stat.S_IMODE(path.stat().st_mode)) == (nobody.pw_uid, mode)
+    assert os.lstat(course.root / "link").st_uid == nobody.pw_uid
+    assert outside.stat().st_uid == 0  # a link is never followed
+    assert theirs.stat().st_uid == 12345
+    os.chown(course.root, 0, 0)
+    assert hand_back(course) == 0  # root's own course: nothing to give back
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs processes as a kernel user")
+def test_a_kernel_users_zombie_child_of_the_grader_is_reaped_not_waited_for():
+    # An orphaned inner bubblewrap comes back to the grader (become_subreaper); its zombie
+    # must be reaped there, not left for a PID 1 that may reap only every second or two.
+    slot, lock = kernel.claim_slot()
+    with lock:
+        uid, gid = kernel.kernel_user(slot)
+        pid = os.fork()
+        if pid == 0:  # the child: become the kernel user and exit at once
+            os.setgid(gid)
+            os.setuid(uid)
+            os._exit(0)
+        status = Path(f"/proc/{pid}/status")
+        while "Z (zombie)" not in status.read_text():
+            os.sched_yield()
+        assert kernel.kill_user_processes(uid, wait=0.0) == 0  # nothing alive to kill
+        assert not status.exists()  # and the zombie is gone: reaped by the grader
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 def test_killing_by_user_refuses_the_graders_own_processes():
