@@ -87,11 +87,13 @@ class Proxy:
     one, calling, iterating all go through the oracle; dunder probes never do."""
 
     __nnlab_remote__ = True
-    __slots__ = ("_nnlab_oracle", "_nnlab_handle", "__weakref__")
+    __slots__ = ("_nnlab_oracle", "_nnlab_handle", "_nnlab_methods", "__weakref__")
 
     def __getattr__(self, name):
         if name.startswith("__") or name.startswith("_nnlab"):
             raise AttributeError(name)
+        if name in self._nnlab_methods:  # read when called: one request, not two
+            return Method(self, name)
         return self._nnlab_oracle.request("getattr", self, name)
 
     def __setattr__(self, name, value):
@@ -125,6 +127,63 @@ class Proxy:
 
     def _nnlab_defaults(self):
         return self._nnlab_oracle.request("defaults", self)
+
+
+class Method:
+    """`proxy.name` where the kernel said `name` is a method of the object's class. Calling
+    it sends one "callattr" request (the kernel reads the attribute and calls it, exactly
+    as `obj.name(...)` does there); anything else about it (its globals, its defaults, as
+    an argument) reads the attribute first, like any other. A layer's `forward` and
+    `backward` are most of notebook 03's and 07's requests."""
+
+    __nnlab_remote__ = True
+    __slots__ = ("_nnlab_owner", "_nnlab_name", "_nnlab_read")
+
+    def __init__(self, owner: Proxy, name: str):
+        object.__setattr__(self, "_nnlab_owner", owner)
+        object.__setattr__(self, "_nnlab_name", name)
+        object.__setattr__(self, "_nnlab_read", None)
+
+    @property
+    def _nnlab_oracle(self):
+        return self._nnlab_owner._nnlab_oracle
+
+    def _nnlab_resolve(self) -> Proxy:
+        if self._nnlab_read is None:
+            read = self._nnlab_oracle.request("getattr", self._nnlab_owner, self._nnlab_name)
+            object.__setattr__(self, "_nnlab_read", read)
+        return self._nnlab_read
+
+    def __call__(self, *args, **kwargs):
+        return self._nnlab_oracle.request("callattr", self._nnlab_owner, self._nnlab_name,
+                                          args, kwargs)
+
+    def _nnlab_call(self, args, kwargs, *, seconds=None, forbid=()):
+        names = [[getattr(o, "__module__", ""), getattr(o, "__qualname__", "")]
+                 for o in forbid]
+        return self._nnlab_oracle.request("callattr", self._nnlab_owner, self._nnlab_name,
+                                          tuple(args), dict(kwargs), seconds=seconds,
+                                          forbid=names)
+
+    def _nnlab_global(self, name):
+        return self._nnlab_resolve()._nnlab_global(name)
+
+    def _nnlab_swap_globals(self, mapping):
+        return self._nnlab_resolve()._nnlab_swap_globals(mapping)
+
+    def _nnlab_defaults(self):
+        return self._nnlab_resolve()._nnlab_defaults()
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name.startswith("_nnlab"):
+            raise AttributeError(name)
+        return getattr(self._nnlab_resolve(), name)
+
+    def __setattr__(self, name, value):
+        setattr(self._nnlab_resolve(), name, value)
+
+    def __repr__(self):
+        return f"<method {self._nnlab_name} in the student's kernel>"
 
 
 def _call(self, *args, **kwargs):
@@ -213,6 +272,8 @@ class _Encoder:
         return {key for key, obj in self.objects.items() if id(obj) in self.writable}
 
     def __call__(self, obj):
+        if isinstance(obj, Method):  # as an argument: the attribute itself
+            obj = obj._nnlab_resolve()
         if id(obj) in self.memo:
             return {"r": self.memo[id(obj)]}
         if is_remote(obj):
@@ -437,6 +498,11 @@ class Oracle:
             self._proxies[handle] = proxy
             while handle in self._released:
                 self._released.remove(handle)
+        methods = node.get("methods")
+        methods = methods[:64] if isinstance(methods, list) else []
+        object.__setattr__(proxy, "_nnlab_methods",  # as the kernel sees it now
+                           frozenset(m for m in methods if isinstance(m, str)
+                                     and m.isidentifier() and not m.startswith("_")))
         return proxy
 
     # ------------------------------------------------------------------ the wire

@@ -64,6 +64,22 @@ def _load(text):
     return np.load(io.BytesIO(base64.b64decode(text)), allow_pickle=False)
 
 
+def _methods(obj) -> list:
+    """Names of the plain functions of obj's class that its instance does not shadow: the
+    grader calls `obj.name(...)` on these in one request ("callattr") instead of two."""
+    try:
+        own = vars(obj)
+    except TypeError:
+        own = {}
+    names = []
+    for klass in type(obj).__mro__[:-1]:
+        for name, value in vars(klass).items():
+            if callable(value) and type(value).__name__ == "function" \
+                    and not name.startswith("__") and name not in own and name not in names:
+                names.append(name)
+    return names[:64]
+
+
 def _handle(obj) -> dict:
     key = id(obj)
     if key not in _handles:
@@ -71,8 +87,11 @@ def _handle(obj) -> dict:
         _handles[key] = _counter[0]
         _objects[_counter[0]] = obj
     it = hasattr(type(obj), "__iter__")
-    return {"h": _handles[key], "type": type(obj).__name__, "call": callable(obj),
+    node = {"h": _handles[key], "type": type(obj).__name__, "call": callable(obj),
             "iter": it, "next": hasattr(type(obj), "__next__")}
+    if not isinstance(obj, type) and type(obj).__module__ != "builtins":
+        node["methods"] = _methods(obj)
+    return node
 
 
 class Encoder:
@@ -321,6 +340,8 @@ def _run(req, decode):
         return fn(*pos, **kw)
     if op == "getattr":
         return getattr(args[0], args[1])
+    if op == "callattr":  # obj.name(*pos, **kw): the read and the call, one request
+        return getattr(args[0], args[1])(*args[2], **args[3])
     if op == "setattr":
         setattr(args[0], args[1], args[2])
         return None

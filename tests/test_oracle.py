@@ -19,7 +19,7 @@ from jupyter_client import KernelManager
 from autograder.oracle import LIMIT, Oracle, Proxy, StudentError
 from nnlab.checks import REGISTRY, CheckFailed
 from nnlab.checks._core import call
-from nnlab.checks._student import KernelFunction, RemoteTimeout
+from nnlab.checks._student import KernelFunction, RemoteTimeout, signature_defaults
 from nnlab.checks.zoo import load
 
 SPECIMENS = load()
@@ -86,11 +86,24 @@ class Layer:
         self.W = np.ones((2, 2))
     def fit(self):
         return self
+    def scaled(self, k):
+        return self.W * k
+    @property
+    def size(self):
+        return self.W.size
+
+class Shadowed(Layer):
+    def __init__(self):
+        super().__init__()
+        self.scaled = np.zeros(2)  # an instance attribute named like a method
 
 def meddle(f, x):
     f.__globals__["c"][:] = 0.0  # what the probe function binds, reached through it
     x[:] = 7.0                   # what is handed over
     return f()
+
+def kind(obj):
+    return type(obj).__name__
 
 def gen(x):
     x[0] = 99.0
@@ -224,6 +237,25 @@ def test_writes_into_an_input_after_the_call_still_come_back(oracle):
 
 def _first(check):
     return specimen_name(next(s for s in SPECIMENS if s.check == check and s.correct))
+
+
+def test_a_method_call_is_one_request_and_means_what_it_means_locally(oracle):
+    layer = oracle.lookup("Layer")()
+    before = oracle.requests
+    assert layer.scaled(3.0).tolist() == [[3.0, 3.0], [3.0, 3.0]]
+    assert oracle.requests - before == 1  # read and call: one "callattr", not two
+    assert layer.fit()._nnlab_handle == layer._nnlab_handle  # returns the same kernel object
+    assert layer.size == 4  # a property is read, never called
+    method = layer.scaled
+    layer.W = np.full((2, 2), 2.0)
+    assert method(1.0).tolist() == [[2.0, 2.0], [2.0, 2.0]]  # read when called, as locally
+    # as an argument, it is the attribute itself (a bound method in the kernel)
+    assert oracle.lookup("kind")(layer.scaled) == "method"
+    assert signature_defaults(layer.scaled) == {}
+    shadowed = oracle.lookup("Shadowed")()
+    assert shadowed.scaled.tolist() == [0.0, 0.0]  # the instance's array, not the method
+    with pytest.raises(TypeError):
+        oracle.lookup("Layer")().scaled()  # a missing argument fails as it would locally
 
 
 def test_exceptions_read_as_they_would_locally(oracle):
