@@ -30,8 +30,8 @@ from pathlib import Path
 
 from autograder import certs, sample, steps
 from autograder.course import NOTEBOOKS, Course
-from autograder.demo import zoo_bugs
 from autograder.gradebook import all_grades
+from autograder.injections import BUGS
 
 BLAS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "MPLBACKEND": "Agg"}
@@ -52,7 +52,8 @@ def build(course: Course, students: int, notebooks: Path = NOTEBOOKS) -> int:
     """Release every notebook and hand in `students` honest submissions of each.
 
     Student i hands in, per notebook, the i-th scenario of [perfect, blank, bug-...]
-    (cycled). Returns the number of submitted notebooks.
+    (cycled; the bugs are the catalogued ones autograder.injections puts back into that
+    notebook's answer cells). Returns the number of submitted notebooks.
     """
     import nbformat
 
@@ -63,9 +64,8 @@ def build(course: Course, students: int, notebooks: Path = NOTEBOOKS) -> int:
     for name in course.assignments():
         release = nbformat.read(str(course.release / name / f"{name}.ipynb"), as_version=4)
         source = nbformat.read(str(course.source / name / f"{name}.ipynb"), as_version=4)
-        answers = {sample.defined(c): c.metadata.nbgrader.grade_id
-                   for c in sample.answer_cells(source) if sample.defined(c)}
-        bugs = {k: {gid: code} for k, (gid, code, _) in zoo_bugs(answers).items()}
+        bugs = {f"bug-{i.bug}-{i.answer}": {i.answer: i.code}
+                for i in BUGS.get(name, []) if i.bug is not None}
         made = sample.scenarios(release, source, bugs)
         pool = ["perfect", "blank", *sorted(bugs)]
         for i in range(students):
