@@ -43,8 +43,11 @@ postgres:
 sandbox:
 	@bash scripts/ensure-sandbox.sh
 
+# Three xdist workers on two cores: the suite mostly waits (kernels starting, servers,
+# browsers, time limits running out); with two workers a fresh clone used 111% CPU. A
+# file that grades keeps its tests on one worker (its xdist group).
 test: install lint browser sandbox postgres
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 3 --dist loadgroup
 
 # The instructor pipeline on a bundled sample class: release, grade, feedback, report.
 demo: install sandbox
@@ -63,14 +66,22 @@ formgrader: install
 
 # A course hub on 127.0.0.1:8000 for trying: `make hub HUB_STUDENTS=alice,bob
 # HUB_INSTRUCTORS=teacher [HUB_PASSWORD=...]` (existing system users; see the README).
+# The course belongs to the first instructor: their formgrader runs as them, and the
+# grader (run as root) hands back what it writes.
 HUB_ENV ?= /var/lib/nnlab/hub-env
 HUB_EXCHANGE ?= /srv/nbgrader/exchange
+HUB_COURSE ?= $(CURDIR)/course
+HUB_STATE ?= $(CURDIR)/.hub/state
+comma := ,
+HUB_OWNER = $(firstword $(subst $(comma), ,$(HUB_INSTRUCTORS)))
 hub: install
 	@bash scripts/ensure-hub.sh
 	@test -n "$(HUB_STUDENTS)" || { echo "make hub HUB_STUDENTS=alice,bob HUB_INSTRUCTORS=teacher [HUB_PASSWORD=...]: system users who may log in"; exit 1; }
-	$(PY) -m autograder release --course course --exchange $(HUB_EXCHANGE)
-	NNLAB_HUB_ENV=$(HUB_ENV) NNLAB_HUB_STATE=$(CURDIR)/.hub/state NNLAB_EXCHANGE=$(HUB_EXCHANGE) \
-	NNLAB_COURSE=$(CURDIR)/course NNLAB_STUDENTS=$(HUB_STUDENTS) NNLAB_INSTRUCTORS=$(HUB_INSTRUCTORS) \
+	@mkdir -p $(HUB_COURSE)
+	@if [ "$$(id -u)" = 0 ] && [ -n "$(HUB_OWNER)" ]; then chown "$(HUB_OWNER):" $(HUB_COURSE); fi
+	$(PY) -m autograder release --course $(HUB_COURSE) --exchange $(HUB_EXCHANGE)
+	NNLAB_HUB_ENV=$(HUB_ENV) NNLAB_HUB_STATE=$(HUB_STATE) NNLAB_EXCHANGE=$(HUB_EXCHANGE) \
+	NNLAB_COURSE=$(HUB_COURSE) NNLAB_STUDENTS=$(HUB_STUDENTS) NNLAB_INSTRUCTORS=$(HUB_INSTRUCTORS) \
 	NNLAB_HUB_PASSWORD=$(HUB_PASSWORD) $(HUB_ENV)/bin/jupyterhub -f autograder/hub/jupyterhub_config.py
 
 bench: install

@@ -137,6 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        return _command(course, args)
+    finally:
+        from autograder.course import hand_back
+
+        hand_back(course)  # an instructor's course, graded by root: theirs again
+
+
+def _command(course: Course, args) -> int:
     if args.command in ("collect", "return", "export"):
         try:  # bad input (no exchange, not a zip, no LMS roster) says what to do instead
             failures = _run_term_command(course, args)

@@ -165,6 +165,34 @@ def lock_down(course: Course) -> None:
         course.db.chmod(stat.S_IRUSR | stat.S_IWUSR)
 
 
+def hand_back(course: Course) -> int:
+    """Give the owner of the course root what a command run as root wrote into it.
+
+    On a hub the instructor owns the course (nbgrader's formgrader runs as them) and runs
+    `sudo python -m autograder ...` (kernels run as their own users only for root): the
+    gradebook, autograded/, feedback/ and grader/ it writes would otherwise be root's, out
+    of the formgrader's reach. Modes are kept, so what lock_down made owner-only stays out
+    of the kernel users' reach. Links are not followed; entries owned by anyone but root
+    (a kernel user's scratch) are left alone. Returns how many entries changed owner.
+    """
+    if os.geteuid() != 0 or not course.root.is_dir():
+        return 0
+    owner = course.root.stat()
+    if owner.st_uid == 0:
+        return 0
+    changed = 0
+    for folder, dirs, files in os.walk(course.root):
+        for name in (*dirs, *files):
+            path = os.path.join(folder, name)
+            try:
+                if os.lstat(path).st_uid == 0:
+                    os.chown(path, owner.st_uid, owner.st_gid, follow_symlinks=False)
+                    changed += 1
+            except OSError:  # removed meanwhile
+                continue
+    return changed
+
+
 def write_json_atomic(path: Path, data) -> None:
     """Write JSON so a reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -81,7 +81,9 @@ class Hub:
     """`jupyterhub -f autograder/hub/jupyterhub_config.py` on free 127.0.0.1 ports."""
 
     def __init__(self, state: Path, exchange: Path, course: Path, students: list[str],
-                 instructors: list[str]):
+                 instructors: list[str], *, make: bool = False):
+        """With `make`, the README's `make hub` starts it (releasing every notebook into
+        `course` first), with the same settings as make variables."""
         self.state = state
         state.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -93,12 +95,18 @@ class Hub:
                    NNLAB_COURSE=str(course), NNLAB_STUDENTS=",".join(students),
                    NNLAB_INSTRUCTORS=",".join(instructors), NNLAB_HUB_PASSWORD=self.password)
         env.pop("MPLBACKEND", None)
+        argv, cwd = [str(HUB_ENV / "bin" / "jupyterhub"), "-f", str(CONFIG)], state
+        if make:
+            argv = ["make", "--no-print-directory", "hub", f"HUB_ENV={HUB_ENV}",
+                    f"HUB_STATE={state}", f"HUB_EXCHANGE={exchange}", f"HUB_COURSE={course}",
+                    f"HUB_STUDENTS={','.join(students)}",
+                    f"HUB_INSTRUCTORS={','.join(instructors)}", f"HUB_PASSWORD={self.password}"]
+            cwd = ROOT
         self.log_path = state / "jupyterhub.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([str(HUB_ENV / "bin" / "jupyterhub"), "-f", str(CONFIG)],
-                                     cwd=state, env=env, stdout=self._log,
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
-        self._wait_ready()
+        self._wait_ready(600.0 if make else 60.0)
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

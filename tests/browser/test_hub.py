@@ -6,9 +6,11 @@ folder, servers from the shared environment of scripts/ensure-hub.sh. Alice logs
 fetches 01_single_neuron from the Assignments tab, types an answer with bug B7 (no bias),
 runs the visible check and reads its diagnosis, and submits; Bob submits the solutions
 with `nbgrader submit` as himself; the instructor collects, grades and returns with
-`python -m autograder`; Alice fetches her feedback and reads the diagnosis and the hidden
-tests' verdict, without the hidden test code. The hub, the proxy and every process of the
-test's users are stopped at teardown, also on failure. Screenshots: test-output/browser/.
+`python -m autograder` (as root, on the course the instructor owns); Alice fetches her
+feedback and reads the diagnosis and the hidden tests' verdict, without the hidden test
+code; the instructor's formgrader shows both submissions with the gradebook's scores.
+The hub, the proxy and every process of the test's users are stopped at teardown, also
+on failure. Screenshots: test-output/browser/.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ import nbformat
 import pytest
 from hubdriver import HUB_ENV, Hub, SystemUsers, UserServer, ensure_hub, shared_tmp
 from labdriver import ROOT, Notebook, venv_python
+from nbgrader.api import Gradebook
 
 from autograder import manifest, sample
+from autograder.course import Course
 from autograder.injections import BUGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
@@ -70,8 +74,13 @@ def term(chromium_executable):
     course, exchange_root = base / "course", base / "exchange"
     users = hub = None
     try:
-        cli("release", NAME, "--course", str(course), "--exchange", str(exchange_root))
         users = SystemUsers(list(names.values()))
+        # The instructor owns the course, as on a real hub: their formgrader runs as them,
+        # and `sudo python -m autograder ...` hands back what it writes (course.hand_back).
+        course.mkdir()
+        teacher = pwd.getpwnam(names["teacher"])
+        os.chown(course, teacher.pw_uid, teacher.pw_gid)
+        cli("release", NAME, "--course", str(course), "--exchange", str(exchange_root))
         hub = Hub(base / "state", exchange_root, course,
                   students=[names["alice"], names["bob"]], instructors=[names["teacher"]])
         yield {"base": base, "course": course, "exchange": exchange_root, "hub": hub,
@@ -202,3 +211,66 @@ def test_release_fetch_submit_grade_return_feedback_on_a_hub(term, browser_page,
     assert verdict, text[text.find(BUG.test) - 200:][:1500]
     leaked = [line for line in hidden_test_lines(source) if line in feedback[0].read_text()]
     assert hidden_test_lines(source) and not leaked, f"hidden test code in feedback: {leaked}"
+
+    # The instructor's formgrader, running as them, reads the gradebook root graded.
+    teacher = names["teacher"]
+    page.goto(f"{hub.base}/hub/logout")
+    login(page, hub, teacher)
+    page.goto(f"{hub.base}/user/{teacher}/formgrader")
+    page.locator("h1", has_text="Manage Assignments").wait_for(timeout=60_000)
+    page.locator("tr", has_text=NAME).first.wait_for()
+    shot(page, "7-teacher-formgrader-assignments")
+    page.goto(f"{hub.base}/user/{teacher}/formgrader/manage_submissions/{NAME}")
+    page.locator("h1", has_text="Manage Submissions").wait_for()
+    with Gradebook(f"sqlite:///{term['course'] / 'gradebook.db'}") as gradebook:
+        scores = {sid: (gradebook.find_submission(NAME, sid).score,
+                        gradebook.find_submission(NAME, sid).max_score) for sid in (alice, bob)}
+    assert scores[bob][0] == scores[bob][1] > scores[alice][0], scores
+    for sid, (score, max_score) in scores.items():
+        cells = page.locator("tr", has_text=sid).first.locator("td")
+        cells.first.wait_for()
+        texts = [t.strip() for t in cells.all_inner_texts()]
+        shown = f"{round(score, 2):g} / {round(max_score, 2):g}"
+        assert "graded" in texts and shown in texts, (sid, texts)
+    shot(page, "8-teacher-formgrader-submissions")
+    owner = pwd.getpwnam(teacher).pw_uid
+    assert (term["course"] / "gradebook.db").stat().st_uid == owner
+
+
+def test_make_hub_serves_the_course_and_the_instructors_formgrader(chromium_executable,
+                                                                    browser_page, shot):
+    """The README's `make hub`, as a newcomer runs it (ports, folders and users of the
+    test's own): every notebook released, the course the instructor's, and their formgrader
+    listing the assignments."""
+    reason = ensure_hub()
+    if reason:
+        _cannot(reason)
+    base = shared_tmp("nnlab-make-hub-")
+    tag = secrets.token_hex(2)
+    teacher, student = f"nnlab-t{tag}", f"nnlab-s{tag}"
+    users = hub = None
+    try:
+        users = SystemUsers([teacher, student])
+        hub = Hub(base / "state", base / "exchange", base / "course", students=[student],
+                  instructors=[teacher], make=True)
+        course = Course(base / "course")
+        assert course.root.stat().st_uid == pwd.getpwnam(teacher).pw_uid
+        assert (course.source / NAME / f"{NAME}.ipynb").stat().st_uid == \
+            pwd.getpwnam(teacher).pw_uid  # written by root, handed back
+        names = sorted(manifest.load()["notebooks"])
+        assert course.assignments() == names
+        published = sorted(p.name for p in (base / "exchange" / "nnlab" / "outbound").iterdir())
+        assert published == names, published
+        page = browser_page
+        login(page, hub, teacher)
+        page.goto(f"{hub.base}/user/{teacher}/formgrader")
+        page.locator("h1", has_text="Manage Assignments").wait_for(timeout=60_000)
+        for name in names:
+            page.locator("tr", has_text=name).first.wait_for()
+        shot(page, "make-hub-formgrader")
+    finally:
+        if hub is not None:
+            hub.stop()
+        if users is not None:
+            users.remove()
+        shutil.rmtree(base, ignore_errors=True)
