@@ -93,3 +93,13 @@ c.Spawner.environment = {
     "PATH": f"{ENV / 'bin'}:/usr/local/bin:/usr/bin:/bin",
     "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
 }
+
+
+def _pre_spawn(spawner) -> None:
+    """An instructor's server opens in the course: nbgrader's formgrader works only on a
+    course root inside the server's root (students keep ~)."""
+    if spawner.user.name in INSTRUCTORS:
+        spawner.notebook_dir = COURSE
+
+
+c.Spawner.pre_spawn_hook = _pre_spawn
