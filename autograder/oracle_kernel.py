@@ -199,8 +199,10 @@ class OutOfTime(BaseException):
 
 @contextlib.contextmanager
 def time_limit(seconds):
-    """SIGALRM every 0.2 s after `seconds`; a frame that swallows it is stopped on its next
-    line (as `nnlab.checks._core.time_limit` does locally)."""
+    """SIGPROF every 0.2 s after `seconds` of this process's CPU time; a frame that
+    swallows it is stopped on its next line (as `nnlab.checks._core.time_limit` does
+    locally, by the clock). CPU time, so a grading machine under load never times out a
+    correct answer; code that waits without computing meets the grader's own clock."""
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -222,13 +224,13 @@ def time_limit(seconds):
             sys.settrace(tracer)
         raise OutOfTime()
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
+    previous = signal.signal(signal.SIGPROF, on_alarm)
+    signal.setitimer(signal.ITIMER_PROF, seconds, 0.2)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
         if stuck:
             sys.settrace(None)
             for f in stuck:
