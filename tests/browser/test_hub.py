@@ -86,11 +86,17 @@ def term(chromium_executable):
         yield {"base": base, "course": course, "exchange": exchange_root, "hub": hub,
                "users": users, "names": names}
     finally:
-        if hub is not None:
-            hub.stop()
-        if users is not None:
-            users.remove()
-        shutil.rmtree(base, ignore_errors=True)
+        _tear_down(hub, users, base)
+
+
+def _tear_down(hub: Hub | None, users: SystemUsers | None, base) -> None:
+    """Stop the hub and its proxy, end every process of the test's users and remove them,
+    and the test's folders; also after a failure half-way through the set-up."""
+    if hub is not None:
+        hub.stop()
+    if users is not None:
+        users.remove()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def login(page, hub: Hub, user: str) -> None:
@@ -284,8 +290,4 @@ def test_make_hub_serves_the_course_and_the_instructors_formgrader(chromium_exec
             page.locator("tr", has_text=name).first.wait_for()
         shot(page, "make-hub-formgrader")
     finally:
-        if hub is not None:
-            hub.stop()
-        if users is not None:
-            users.remove()
-        shutil.rmtree(base, ignore_errors=True)
+        _tear_down(hub, users, base)
