@@ -85,6 +85,12 @@ def test_the_content_hash_follows_files_notebook_and_limits(tmp_path):
     assert first != submission.content_hash(folder, SOURCE, {"Execute.timeout": 6})
     (folder / "toy.ipynb").write_text("{ }")
     assert first != submission.content_hash(folder, SOURCE, {"Execute.timeout": 5})
+    # --memory and --nproc reach the hash through the kernelspec's name: a run with other
+    # limits grades every submission again
+    hashes = {submission.content_hash(folder, SOURCE, grade.settings_for(
+        30, 300, kernel.spec_name(memory, 300, nproc))) for memory, nproc in
+        ((2048, 64), (1024, 64), (2048, 32))}
+    assert len(hashes) == 3
 
 
 def test_two_graders_never_share_a_kernel_slot(tmp_path):
