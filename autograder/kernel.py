@@ -174,18 +174,25 @@ def kill_user_processes(uid: int, wait: float = 3.0) -> int:
         time.sleep(0.05)
 
 
-def _runs_as(python: str, code: str, uid: int, gid: int) -> bool:
-    """Whether `python -c code` succeeds as uid:gid. A run killed by a signal (another
-    grader's clean-up of its kernel user, the OOM killer) says nothing: it is tried again."""
+def run_as(argv: list[str], uid: int, gid: int, **kwargs) -> subprocess.CompletedProcess:
+    """`subprocess.run(argv)` as uid:gid (no supplementary groups), output captured. A run
+    killed by a signal (another grader's clean-up of its kernel user, the OOM killer) says
+    nothing about the command: it is run again, three times at most. OSError and
+    SubprocessError (a timeout) propagate."""
     for _attempt in range(3):
-        try:
-            done = subprocess.run([python, "-c", code], user=uid, group=gid, extra_groups=[],
-                                  capture_output=True, timeout=60, cwd="/")
-        except (OSError, subprocess.SubprocessError):
-            return False
+        done = subprocess.run(argv, user=uid, group=gid, extra_groups=[] if uid else None,
+                              capture_output=True, **kwargs)
         if done.returncode >= 0:
-            return done.returncode == 0
-    return False
+            break
+    return done
+
+
+def _runs_as(python: str, code: str, uid: int, gid: int) -> bool:
+    """Whether `python -c code` succeeds as uid:gid (see run_as)."""
+    try:
+        return run_as([python, "-c", code], uid, gid, timeout=60, cwd="/").returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def _interpreter_for(uid: int, gid: int, sites: list[str],

@@ -82,6 +82,11 @@ def student_error(name: str, message: str, args, builtin: bool) -> BaseException
 
 # --------------------------------------------------------------------------- proxies
 
+def _forbidden(functions) -> list[list[str]]:
+    """The (module, qualified name) pairs the kernel is told student code may not call."""
+    return [[getattr(f, "__module__", ""), getattr(f, "__qualname__", "")] for f in functions]
+
+
 class Proxy:
     """An object that stays in the kernel, reached by handle. Reading an attribute, setting
     one, calling, iterating all go through the oracle; dunder probes never do."""
@@ -109,10 +114,8 @@ class Proxy:
 
     # The access layer of nnlab.checks._student.
     def _nnlab_call(self, args, kwargs, *, seconds=None, forbid=()):
-        names = [[getattr(o, "__module__", ""), getattr(o, "__qualname__", "")]
-                 for o in forbid]
         return self._nnlab_oracle.request("call", self, tuple(args), dict(kwargs),
-                                          seconds=seconds, forbid=names)
+                                          seconds=seconds, forbid=_forbidden(forbid))
 
     def _nnlab_global(self, name):
         return self._nnlab_oracle.request("global", self, name)
@@ -159,11 +162,9 @@ class Method:
                                           args, kwargs)
 
     def _nnlab_call(self, args, kwargs, *, seconds=None, forbid=()):
-        names = [[getattr(o, "__module__", ""), getattr(o, "__qualname__", "")]
-                 for o in forbid]
         return self._nnlab_oracle.request("callattr", self._nnlab_owner, self._nnlab_name,
                                           tuple(args), dict(kwargs), seconds=seconds,
-                                          forbid=names)
+                                          forbid=_forbidden(forbid))
 
     def _nnlab_global(self, name):
         return self._nnlab_resolve()._nnlab_global(name)

@@ -55,12 +55,10 @@ def unavailable(uid: int | None = None, gid: int | None = None) -> str | None:
                 "--die-with-parent", "--new-session", "--clearenv", *_system_binds(),
                 "--proc", "/proc", "--dev", "/dev", "--size", str(1 << 20), "--tmpfs", "/tmp",
                 "--", "/usr/bin/env", "true"]
+        from autograder.kernel import run_as
+
         try:
-            for _attempt in range(3):  # killed by a signal (see kernel._runs_as): again
-                done = subprocess.run(argv, capture_output=True, text=True, timeout=60,
-                                      user=uid, group=gid, extra_groups=[] if uid else None)
-                if done.returncode >= 0:
-                    break
+            done = run_as(argv, uid, gid, text=True, timeout=60)
             why = None if done.returncode == 0 else (
                 f"bubblewrap cannot create a sandbox here ({done.stderr.strip()[:200]}); "
                 "user namespaces may be disabled (sysctl user.max_user_namespaces)")

@@ -74,6 +74,16 @@ def build(course: Course, students: int, notebooks: Path = NOTEBOOKS) -> int:
     return count
 
 
+def copy_course(course: Course, to: Course, gradebook: bool = True) -> Course:
+    """`to`, holding `course`'s released notebooks and submissions (and its SQLite
+    gradebook unless told not to): one class, graded again another way."""
+    for folder in ("source", "release", "submitted"):
+        shutil.copytree(course.root / folder, to.root / folder)
+    if gradebook:
+        shutil.copyfile(course.db, to.db)
+    return to
+
+
 def scores(course: Course) -> dict[tuple[str, str, str], float | None]:
     """(student, notebook, grade cell) -> automatic score, read from a gradebook."""
     return {(s, n, c): score for s, n, c, score in all_grades(course.url)}
@@ -200,10 +210,7 @@ def run(students: int | None = None) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="nnlab-bench-grading-") as tmp:
         ours = Course(Path(tmp) / "ours")
         notebooks = build(ours, students)
-        stock = Course(Path(tmp) / "stock")
-        for folder in ("source", "release", "submitted"):
-            shutil.copytree(ours.root / folder, stock.root / folder)
-        shutil.copyfile(ours.db, stock.db)
+        stock = copy_course(ours, Course(Path(tmp) / "stock"))
         (stock.root / "nbgrader_config.py").write_text(STOCK_CONFIG.format(root=str(stock.root)))
         assignments = ours.assignments()
         lines.append(f"class: {students} students x {len(assignments)} notebooks = "
@@ -216,15 +223,11 @@ def run(students: int | None = None) -> list[str]:
             t_stock += _timed([nbgrader, "autograde", name], cwd=stock.root)
         pg = _pg()
         with pg if pg is not None else contextlib.nullcontext() as url:
-            far = Course(Path(tmp) / "cluster", url)
-            for folder in ("source", "release", "submitted"):
-                shutil.copytree(ours.root / folder, far.root / folder)
+            far = copy_course(ours, Course(Path(tmp) / "cluster", url), gradebook=not url)
             if url:  # the gradebook's assignments and cells, as `release` writes them
                 failed = {k: v for k, v in steps.release(far).items() if v != "ok"}
                 if failed:
                     raise RuntimeError(f"release into PostgreSQL failed: {failed}")
-            else:
-                shutil.copyfile(ours.db, far.db)
             (Path(tmp) / "dask").mkdir()
             remote = on_cluster(far, Path(tmp) / "dask")
             c = scores(far)

@@ -19,7 +19,6 @@ hold the same scores.
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import tempfile
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 from autograder import engine, grade, kernel, oracle, submission
 from autograder.course import Course
 from autograder.gradebook import all_grades
-from bench.grading import build
+from bench.grading import build, copy_course
 
 STUDENT = "s000"  # build() hands in the perfect notebook as student 0
 LIMITS = {"memory_mb": 2048, "cpu_seconds": 600, "nproc": 64}
@@ -88,11 +87,7 @@ def run(n_rounds: int | None = None):
         with tempfile.TemporaryDirectory(prefix="nnlab-bench-judge-") as tmp:
             courses = {"in-kernel": Course(Path(tmp) / "in-kernel")}
             build(courses["in-kernel"], 1)
-            courses["judged"] = Course(Path(tmp) / "judged")
-            for folder in ("source", "release", "submitted"):
-                shutil.copytree(courses["in-kernel"].root / folder,
-                                courses["judged"].root / folder)
-            shutil.copyfile(courses["in-kernel"].db, courses["judged"].db)
+            courses["judged"] = copy_course(courses["in-kernel"], Course(Path(tmp) / "judged"))
             times: dict[tuple[str, str], list[float]] = {}
             requests: dict[str, int] = {}
             names = courses["judged"].assignments()
