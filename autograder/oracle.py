@@ -41,6 +41,7 @@ import importlib.util, sys, types
 _m = types.ModuleType('_nnlab_oracle')
 exec(compile(SRC, '<nnlab-oracle>', 'exec'), vars(_m))
 _m.LIMIT = LIMIT
+_m.SIDE = SIDE
 sys.modules['_nnlab_oracle'] = _m
 _spec = importlib.util.find_spec('nnlab.checks') if CHECKS is not None else None
 if _spec is not None and 'nnlab.checks' not in sys.modules and _spec.origin:
@@ -367,6 +368,20 @@ class Oracle:
         else:
             url = f"tcp://{connection['ip']}:{connection['shell_port']}"
         self.socket.connect(url)
+        # The side socket of sessions (see `session`): only beside an ipc kernel's own
+        # sockets, in a folder no other user can enter. Over tcp any local process could
+        # connect first, so there every request stays an execute request.
+        self.side_path = (f"{connection['ip']}-oracle"
+                          if connection.get("transport", "tcp") == "ipc" else None)
+        self.side = None
+        if self.side_path:
+            self.side = zmq.Context.instance().socket(zmq.PAIR)
+            self.side.setsockopt(zmq.MAXMSGSIZE, limit + 1024 * 1024)
+            self.side.setsockopt(zmq.RECONNECT_IVL, 10)
+            self.side.linger = 0
+            self.side.connect(f"ipc://{self.side_path}")
+        self._in_session = False
+        self._sent = 0
         self.interrupt = interrupt
         self.limit, self.seconds, self.grace = limit, seconds, grace
         self.dead: str | None = None
@@ -379,6 +394,8 @@ class Oracle:
     def close(self) -> None:
         self.dead = self.dead or "closed"
         self.socket.close(linger=0)
+        if self.side is not None:
+            self.side.close(linger=0)
 
     # ------------------------------------------------------------------ start
 
@@ -389,7 +406,8 @@ class Oracle:
         checks = STUB_CHECKS.read_text() if stub_checks else None
         expr = (f"(lambda g: (exec(compile({BOOT!r}, '<nnlab-oracle-boot>', 'exec'), g), "
                 f"'ready')[1])({{'SRC': {source!r}, 'CHECKS': {checks!r}, "
-                f"'LIMIT': {self.limit!r}, '__builtins__': __builtins__}})")
+                f"'LIMIT': {self.limit!r}, 'SIDE': {self.side_path!r}, "
+                f"'__builtins__': __builtins__}})")
         value = self._execute(expr, self.seconds + 20)
         if value.get("status") != "ok":
             raise RuntimeError(f"the oracle could not start in the kernel: "
@@ -414,19 +432,15 @@ class Oracle:
                 "seconds": seconds or self.seconds, "forbid": [list(f) for f in forbid]}
         self._released.clear()
         self._unwatch.clear()
-        expr = f"__import__('_nnlab_oracle').serve({json.dumps(body)!r})"
         # The kernel limits CPU time; this clock only stops code that waits (sleeps, or
         # ignores SIGPROF), with room for a machine so loaded a process gets 1/3 of a core.
-        value = self._execute(expr, 3 * (seconds or self.seconds) + self.grace)
+        clock = 3 * (seconds or self.seconds) + self.grace
+        if self._in_session:
+            text = self._side_request(json.dumps(body), clock)
+        else:
+            expr = f"__import__('_nnlab_oracle').serve({json.dumps(body)!r})"
+            text = self._answer_text(self._execute(expr, clock))
         self.requests += 1
-        if value.get("status") != "ok":
-            raise student_error("OracleBroken", f"the kernel did not run the grader's "
-                                f"request ({value.get('ename')}: {value.get('evalue')})",
-                                None, False)
-        text = value.get("data", {}).get("text/x-nnlab-oracle")
-        if not isinstance(text, str):
-            raise student_error("OracleBroken", "the kernel answered something that is "
-                                "not the oracle's answer", None, False)
         try:
             if text.count("{") > MAX_NODES:
                 raise ValueError(f"more than {MAX_NODES} values in one answer")
@@ -455,6 +469,108 @@ class Oracle:
             raise student_error("OracleBroken", f"the kernel's answer could not be read "
                                 f"({type(exc).__name__})", None, False) from None
         raise error
+
+    @staticmethod
+    def _answer_text(value: dict) -> str:
+        if value.get("status") != "ok":
+            raise student_error("OracleBroken", f"the kernel did not run the grader's "
+                                f"request ({value.get('ename')}: {value.get('evalue')})",
+                                None, False)
+        text = value.get("data", {}).get("text/x-nnlab-oracle")
+        if not isinstance(text, str):
+            raise student_error("OracleBroken", "the kernel answered something that is "
+                                "not the oracle's answer", None, False)
+        return text
+
+    # ------------------------------------------------------------------ sessions
+
+    @contextlib.contextmanager
+    def serving(self):
+        """Within this block, requests travel over the side socket to one execute cycle
+        of the kernel that serves them all (oracle_kernel.session): a socket round trip
+        each instead of an execute request each. Where the kernel has no side socket, or
+        its session does not start, requests go as execute requests as before."""
+        if self.dead or self.side is None or self._in_session:
+            yield self
+            return
+        token = f"s{time.monotonic_ns()}"
+        expr = f"__import__('_nnlab_oracle').session({token!r})"
+        msg_id = self.session.send(
+            self.socket, "execute_request",
+            {"code": "", "silent": True, "store_history": False,
+             "user_expressions": {"r": expr}, "allow_stdin": False,
+             "stop_on_error": False})["header"]["msg_id"]
+        began = self._side_wait(f"hello {token}", self.seconds + self.grace, shell=msg_id)
+        self._in_session = began is True
+        if not self._in_session:  # it ended at once, or never began: go on without it
+            if began is None:
+                self._settle(msg_id)
+            self.side.close(linger=0)
+            self.side = None
+        try:
+            yield self
+        finally:
+            if self._in_session:
+                self._in_session = False
+                with contextlib.suppress(zmq.ZMQError):
+                    self.side.send_string("bye ", zmq.NOBLOCK)
+                if self._wait(msg_id, self.grace) is None and not self.dead:
+                    self._settle(msg_id)
+
+    def _side_request(self, body: str, seconds: float) -> str:
+        self._sent += 1
+        rid = str(self._sent)
+        self.side.send_string(f"{rid} {body}")
+        try:
+            text = self._side_wait(rid, seconds)
+            if text is None:  # past its clock: interrupt, and give it the grace to answer
+                if self.interrupt is not None:
+                    with contextlib.suppress(Exception):
+                        self.interrupt()
+                text = self._side_wait(rid, self.grace)
+        except BaseException:
+            # Interrupted here (the check's own time limit): stop the kernel's work and take
+            # its answer off the socket, so the next request reads its own.
+            if self.interrupt is not None:
+                with contextlib.suppress(Exception):
+                    self.interrupt()
+            self._side_wait(rid, self.grace)
+            raise
+        if text is None:
+            self.dead = ("the notebook's kernel stopped answering the grader (it was "
+                         "interrupted and still did not return)")
+            raise RemoteTimeout(self.dead)
+        return text
+
+    def _side_wait(self, rid: str, seconds: float, shell: str | None = None):
+        """The side socket's answer to request `rid` (its text; True for a `hello`); None
+        after `seconds`; False as soon as the shell's reply to `shell` arrives."""
+        deadline = time.monotonic() + seconds
+        poller = zmq.Poller()
+        poller.register(self.side, zmq.POLLIN)
+        if shell:
+            poller.register(self.socket, zmq.POLLIN)
+        while (left := deadline - time.monotonic()) > 0:
+            ready = dict(poller.poll(int(min(left, 1.0) * 1000)))
+            if shell and self.socket in ready and self._wait(shell, 0.001) is not None:
+                return False
+            if self.side not in ready:
+                continue
+            try:
+                frame = self.side.recv(zmq.NOBLOCK)
+            except zmq.ZMQError:
+                continue
+            head, _, text = frame.partition(b" ")
+            if rid.startswith("hello "):
+                if frame == rid.encode():
+                    return True
+                continue
+            if head == rid.encode():
+                try:
+                    return text.decode()
+                except UnicodeDecodeError:
+                    return '{"exc": ["OracleBroken", "an answer that is not text", null, false]}'
+        return None
 
     def _watch(self, arr: np.ndarray) -> int:
         """A key under which the kernel reports later in-place writes into its copy of

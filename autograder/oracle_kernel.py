@@ -397,6 +397,51 @@ def _watch_changes():
     return out
 
 
+#: Where the grader's side socket is (a path beside the kernel's own sockets), or None.
+SIDE = None
+IDLE = 600    # seconds a session waits for the grader's next request before it ends
+_side: list = []
+
+
+def session(token):
+    """Answer requests from the side socket until the grader says `bye`.
+
+    The grader opens a session for each test cell it judges: one execute cycle of the
+    kernel serves all of that cell's requests, each a socket round trip, instead of each
+    request being an execute cycle of its own (four messages and IPython's formatters).
+    The loop runs in the kernel's main thread, so a request's time limit and the grader's
+    interrupt reach the student's code exactly as they do in `serve`.
+    """
+    import zmq
+
+    if not _side:
+        sock = zmq.Context.instance().socket(zmq.PAIR)
+        sock.linger = 0
+        sock.bind("ipc://" + SIDE)
+        _side.append(sock)
+    sock = _side[0]
+    sock.send_string("hello " + str(token))
+    waited = 0
+    while True:
+        try:
+            if not sock.poll(1000):
+                waited += 1
+                if waited >= IDLE:
+                    return Reply(json.dumps("idle"))
+                continue
+            waited = 0
+            rid, _, body = sock.recv_string().partition(" ")
+        except KeyboardInterrupt:  # the grader's interrupt, arriving between requests
+            continue
+        if rid == "bye":
+            return Reply(json.dumps("bye"))
+        try:
+            reply = serve(body).text
+        except KeyboardInterrupt:  # arriving after serve's own handler
+            reply = json.dumps({"timeout": True})
+        sock.send_string(rid + " " + reply)
+
+
 def serve(text):
     """Answer one request (JSON text); the answer is a `Reply` holding JSON text."""
     try:

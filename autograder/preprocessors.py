@@ -183,9 +183,10 @@ class JudgedExecute(Execute):
             self._event("cell-timeout")
         if self.judged and is_test_cell(cell):
             kernel_failed = any(o.get("output_type") == "error" for o in cell.outputs)
-            verdict = self._judge(cell)
-            cell.outputs = verdict.outputs()
-            self._compare(verdict, kernel_failed)
+            with self._oracle.serving():  # one execute cycle serves all its requests
+                verdict = self._judge(cell)
+                cell.outputs = verdict.outputs()
+                self._compare(verdict, kernel_failed)
         return cell, resources
 
     # ------------------------------------------------------------------ the judge

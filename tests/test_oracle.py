@@ -143,23 +143,50 @@ def _drain(kc):
             return
 
 
-@pytest.fixture(scope="module")
-def kernel():
-    km, kc = _kernel()
+def _started(km, kc):
     oracle = Oracle(km.get_connection_info(), interrupt=km.interrupt_kernel, seconds=10)
     oracle.start()
     _run(kc, SETUP)
+    return oracle
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    km, kc = _kernel()
+    oracle = _started(km, kc)
     yield km, kc, oracle
     oracle.close()
     kc.stop_channels()
     km.shutdown_kernel(now=True)
 
 
-@pytest.fixture
-def oracle(kernel):
-    if kernel[2].dead:  # a test below kills its own oracle on purpose
-        pytest.fail("the module's oracle died")
-    return kernel[2]
+@pytest.fixture(scope="module")
+def ipc_kernel(tmp_path_factory):
+    """A kernel on Unix sockets, as the sandbox runs it: its oracle has a side socket."""
+    km, kc = _kernel(transport="ipc", ip=str(tmp_path_factory.mktemp("ipc") / "k"))
+    oracle = _started(km, kc)
+    yield km, kc, oracle
+    oracle.close()
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+@pytest.fixture(params=["execute", "session"])
+def oracle(request):
+    """The same oracle API two ways: each request an execute request (tcp), or all of a
+    test's requests served by one session over the side socket (ipc, as when grading)."""
+    if request.param == "execute":
+        oracle = request.getfixturevalue("kernel")[2]
+        if oracle.dead:  # a test below kills its own oracle on purpose
+            pytest.fail("the module's oracle died")
+        yield oracle
+        return
+    oracle = request.getfixturevalue("ipc_kernel")[2]
+    if oracle.dead:
+        pytest.fail("the module's ipc oracle died")
+    with oracle.serving():
+        assert oracle._in_session, "the session did not start"
+        yield oracle
 
 
 def _verdict(check, obj, hidden, kwargs):
@@ -316,8 +343,8 @@ def test_a_limit_counts_the_kernels_cpu_time_not_the_clock(oracle):
     assert oracle.request("ping") == "pong"
 
 
-def test_a_replaced_server_changes_values_never_the_grader(kernel, oracle):
-    km, kc, _ = kernel
+def test_a_replaced_server_changes_values_never_the_grader(kernel):
+    km, kc, oracle = kernel
     _run(kc, "import _nnlab_oracle as _o\n_saved = _o.serve\n"
              "_o.serve = lambda text: _o.Reply('{\"ok\": {\"v\": 1e308}, \"exc\": 5}')")
     try:
@@ -338,19 +365,58 @@ def test_a_replaced_server_changes_values_never_the_grader(kernel, oracle):
     assert oracle.request("ping") == "pong"
 
 
-def test_a_kernel_that_never_answers_kills_only_its_oracle():
-    km, kc = _kernel()
+@pytest.mark.parametrize("transport", ["tcp", "ipc"])
+def test_a_kernel_that_never_answers_kills_only_its_oracle(transport, tmp_path):
+    km, kc = _kernel(**({"transport": "ipc", "ip": str(tmp_path / "k")}
+                        if transport == "ipc" else {}))
     try:
         oracle = Oracle(km.get_connection_info(), interrupt=km.interrupt_kernel,
                         seconds=1, grace=1)
         oracle.start()
         _run(kc, SETUP)
-        stubborn = oracle.lookup("stubborn")
-        with pytest.raises(CheckFailed) as info:
-            call(stubborn, what="stubborn()", seconds=0.5)
-        assert info.value.kind == "timeout" and oracle.dead
-        with pytest.raises(RemoteTimeout):  # at once, without waiting again
-            oracle.request("ping")
+        with oracle.serving():  # over ipc, a session: the same end
+            assert oracle._in_session == (transport == "ipc")
+            stubborn = oracle.lookup("stubborn")
+            with pytest.raises(CheckFailed) as info:
+                call(stubborn, what="stubborn()", seconds=0.5)
+            assert info.value.kind == "timeout" and oracle.dead
+            with pytest.raises(RemoteTimeout):  # at once, without waiting again
+                oracle.request("ping")
+        oracle.close()
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+def test_a_session_the_kernel_will_not_serve_leaves_requests_to_execute(ipc_kernel):
+    km, kc, oracle = ipc_kernel
+    _run(kc, "import _nnlab_oracle as _o\n_saved_session = _o.session\n_o.session = None")
+    try:
+        with oracle.serving():
+            assert not oracle._in_session
+            assert oracle.request("ping") == "pong"
+            a = np.zeros(2)
+            oracle.lookup("inc")(a)
+            assert a.tolist() == [1.0, 1.0]  # in-place writes come back this way too
+    finally:
+        _run(kc, "_o.session = _saved_session")
+    assert oracle.side is None  # this oracle asks no more sessions of that kernel
+    assert oracle.request("ping") == "pong"
+
+
+def test_a_session_serves_what_the_student_left_as_the_server(tmp_path):
+    # The session answers with the module's `serve`, which student code can replace: the
+    # forged answers are refused there exactly as over execute requests.
+    km, kc = _kernel(transport="ipc", ip=str(tmp_path / "k"))
+    try:
+        oracle = _started(km, kc)
+        _run(kc, "import _nnlab_oracle as _o\n"
+                 "_o.serve = lambda text: _o.Reply('{\"ok\": {\"v\": 1e308}, \"exc\": 5}')")
+        with oracle.serving():
+            assert oracle._in_session
+            with pytest.raises(StudentError):
+                oracle.request("ping")
+            with pytest.raises((CheckFailed, StudentError)):
+                REGISTRY["check_sigmoid"](oracle.lookup(_first("check_sigmoid")))
         oracle.close()
     finally:
         km.shutdown_kernel(now=True)
@@ -369,8 +435,8 @@ def test_ipc_transport(tmp_path):
         km.shutdown_kernel(now=True)
 
 
-def test_the_boot_installs_the_stub_checks(kernel, oracle):
-    _, kc, _ = kernel
+def test_the_boot_installs_the_stub_checks(kernel):
+    _, kc, oracle = kernel
     _run(kc, "import nnlab.checks as _c\n_c.check_sigmoid(None, hidden=True)")
     info = oracle.stubs(["check_sigmoid"], 0)
     assert info["stub"] is True
