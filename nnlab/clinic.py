@@ -1,8 +1,9 @@
 """The debugging clinic of notebook 07: small networks that "don't learn", with their data.
 
 Each case is the source text of a training function `train_<case>(X, y, seed=0, lr=...,
-epochs=...) -> (net, losses)` with one thing wrong (or, for one case, nothing wrong in
-the code at all), exactly as the student reads and copies it. `case(name)` runs that text
+epochs=...) -> (net, losses)` with one thing wrong (case c: nothing wrong in the code at
+all; case f: two things, each of which alone keeps it below the target), exactly as the
+student reads and copies it. `case(name)` runs that text
 on the case's data and returns the loss history and trained network to diagnose.
 `faulty_network()` is notebook 03's smaller exercise of the same kind.
 """
@@ -100,13 +101,34 @@ def train_e(X, y, seed=0, lr=5.0, epochs=300):
     net = Sequential(Dense(2, 16, seed=seed, init="xavier"), Tanh(),
                      Dense(16, 1, seed=seed + 1, init="xavier"), Sigmoid())
 ''' + _LOOP.format(loss="squared_error"),
+    "f": '''
+class Ramp:
+    """The ramp max(0, x), elementwise; no parameters."""
+    params = ()
+
+    def forward(self, X):
+        self.out = np.maximum(X, 0.0)
+        return self.out
+
+    def backward(self, dY):
+        return dY * np.heaviside(self.out, 1.0)  # the step function: the ramp's slope
+
+
+class Linear(Dense):
+    """A Dense layer that trains its weights; its biases start at 0 and stay there."""
+    params = ("W",)
+
+
+def train_f(X, y, seed=0, lr=1.0, epochs=300):
+    net = Sequential(Linear(2, 16, seed=seed), Ramp(), Linear(16, 1, seed=seed + 1), Sigmoid())
+''' + _LOOP.format(loss="binary_cross_entropy"),
 }
 
 CASES = tuple(sorted(_CODE))
 
 
 def source(name: str) -> str:
-    """The full code of case `name` ("a" ... "e"), imports included, as the student sees it."""
+    """The full code of case `name` ("a" ... "f"), imports included, as the student sees it."""
     _known(name)
     return _IMPORTS + _CODE[name]
 
