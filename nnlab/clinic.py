@@ -191,6 +191,7 @@ class Case:
     y_val: np.ndarray
     net: object
     losses: list
+    own_train: object = None  # a reader's version of train_<name>, when `case` was given one
 
     @property
     def names(self) -> dict:
@@ -199,8 +200,9 @@ class Case:
 
     @property
     def train(self):
-        """The case's (broken) training function, to rerun with other data or settings."""
-        return self.names[f"train_{self.name}"]
+        """The case's (broken) training function, to rerun with other data or settings; the
+        reader's own when `case` was given one."""
+        return self.own_train or self.names[f"train_{self.name}"]
 
     @property
     def loss_fn(self):
@@ -213,12 +215,16 @@ class Case:
         return float(((net.predict(self.X_val) > 0.5) == (self.y_val > 0.5)).mean())
 
 
-def case(name: str, seed: int = 0) -> Case:
-    """Run case `name`'s code on its data with its own defaults; the patient to examine."""
+def case(name: str, seed: int = 0, train=None) -> Case:
+    """Run case `name`'s code on its data with its own defaults; the patient to examine.
+
+    With `train` (a reader's half-fixed ``train_<name>``) that function is run and examined
+    instead, on the same data: what is left after one fault is fixed.
+    """
     X, y, X_val, y_val = data(name, seed)
     with np.errstate(all="ignore"):
-        net, losses = broken(name)(X, y, seed=seed)
-    return Case(name, source(name), X, y, X_val, y_val, net, losses)
+        net, losses = (train or broken(name))(X, y, seed=seed)
+    return Case(name, source(name), X, y, X_val, y_val, net, losses, train)
 
 
 #: The accuracy on validation data a fixed network must reach (checks/rung07.py).

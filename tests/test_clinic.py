@@ -131,3 +131,14 @@ def test_faulty_network_has_one_wrong_backward_the_report_points_near():
         if relative_error(layer.backward(dY), layer_numerical_gradient(layer, X_in, dY)) > 1e-6:
             bad.append(i)
     assert bad == [FAULTY_LAYER]
+
+
+def test_a_half_fixed_case_is_examined_with_the_readers_own_train():
+    """Notebook 07 tells the reader of case f to examine their copy with one fault fixed:
+    the gradient check passes now, and the plateau (with triage's B7 suspect) is left."""
+    (_, ramp) = FIXES["f"]
+    half = _fixed(clinic.case("f"), [ramp])
+    patient = clinic.case("f", train=half)
+    assert patient.train is half and patient.val_accuracy() < TARGET
+    report = clinic.examine(patient)
+    assert "PASSED (threshold" in report and "without biases (B7)" in report
