@@ -24,14 +24,6 @@ class Answer(str):
 _MADE: list = []
 
 
-class ListAnswer(list):
-    """A diagnosis given as a list of ids, with a name for the zoo's listing."""
-
-    @property
-    def __name__(self):
-        return "answer_list_" + "_".join(self)
-
-
 class IntAnswer(int):
     """A layer index with a name, so the zoo can list it like a function."""
 
@@ -135,8 +127,9 @@ ZOO.append(Specimen("check_train_f", _variant("f", "the two-line fix", _RAMP, _B
 ZOO.append(Specimen("check_train_f", _variant(
     "f", "another fix", ("np.heaviside(self.out, 1.0)", "(self.out > 0)"),
     ('    params = ("W",)\n', "")), True, None, "another fix: Linear trains what Dense does"))
+# (a list of ids is right too: tests/test_checks_rung07.py, since the zoo's answers are strings)
 for _answer, _how in ((Answer("B7 B8"), "both ids"), (Answer(" b8, b7 "), "other order, commas"),
-                      (ListAnswer(["B8", "B7"]), "a list")):
+                      (Answer("B8 and B7"), "in words")):
     ZOO.append(Specimen("check_diagnosis_f", _answer, True, None, _how))
 for _answer, _how in ((Answer("B8"), "one of the two"), (Answer("B7"), "the other one alone"),
                       (Answer("B8 B10"), "one right, one wrong"),
