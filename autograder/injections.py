@@ -286,14 +286,15 @@ BUGS_04_06: dict[str, list[Injection]] = {
 
 def _clinic() -> dict[str, list[Injection]]:
     """Each clinic case's broken code handed back unfixed (its check names the case's bug;
-    case c has none: B19, the learning rate), and case c named after triage's first
-    suspect (B15), a wrong diagnosis that names no bug of the student's code."""
+    case c has none: B19, the learning rate; case f has two and is named after the first,
+    B7), and case c named after triage's first suspect (B15), a wrong diagnosis that names
+    no bug of the student's code."""
     from nnlab import clinic
-    from nnlab.checks.rung07 import CASES
+    from nnlab.checks.rung07 import CASES, bugs
 
     return {"07_debugging_clinic": [
-        *[Injection(f"train_{case}", clinic.source(case), f"test_train_{case}", truth,
-                    f"clinic case {case}'s code unfixed") for case, (truth, _) in CASES.items()],
+        *[Injection(f"train_{case}", clinic.source(case), f"test_train_{case}", bugs(case)[0],
+                    f"clinic case {case}'s code unfixed") for case in CASES],
         Injection("diagnosis_c", 'diagnosis_c = "B15"', "test_diagnosis_c", None,
                   "case c named after triage's first suspect"),
     ]}

@@ -24,8 +24,8 @@ NAMES = (
     "check_train_xor",
     # notebook 07, the debugging clinic
     "check_diagnosis_a", "check_diagnosis_b", "check_diagnosis_c", "check_diagnosis_d",
-    "check_diagnosis_e", "check_train_a", "check_train_b", "check_train_c", "check_train_d",
-    "check_train_e", "check_faulty_layer",
+    "check_diagnosis_e", "check_diagnosis_f", "check_train_a", "check_train_b", "check_train_c",
+    "check_train_d", "check_train_e", "check_train_f", "check_faulty_layer",
 )
 
 

@@ -1,8 +1,9 @@
 """The debugging clinic of notebook 07: small networks that "don't learn", with their data.
 
 Each case is the source text of a training function `train_<case>(X, y, seed=0, lr=...,
-epochs=...) -> (net, losses)` with one thing wrong (or, for one case, nothing wrong in
-the code at all), exactly as the student reads and copies it. `case(name)` runs that text
+epochs=...) -> (net, losses)` with one thing wrong (case c: nothing wrong in the code at
+all; case f: two things, each of which alone keeps it below the target), exactly as the
+student reads and copies it. `case(name)` runs that text
 on the case's data and returns the loss history and trained network to diagnose.
 `faulty_network()` is notebook 03's smaller exercise of the same kind.
 """
@@ -100,13 +101,34 @@ def train_e(X, y, seed=0, lr=5.0, epochs=300):
     net = Sequential(Dense(2, 16, seed=seed, init="xavier"), Tanh(),
                      Dense(16, 1, seed=seed + 1, init="xavier"), Sigmoid())
 ''' + _LOOP.format(loss="squared_error"),
+    "f": '''
+class Ramp:
+    """The ramp max(0, x), elementwise; no parameters."""
+    params = ()
+
+    def forward(self, X):
+        self.out = np.maximum(X, 0.0)
+        return self.out
+
+    def backward(self, dY):
+        return dY * np.heaviside(self.out, 1.0)  # the step function: the ramp's slope
+
+
+class Linear(Dense):
+    """A Dense layer that trains its weights; its biases start at 0 and stay there."""
+    params = ("W",)
+
+
+def train_f(X, y, seed=0, lr=1.0, epochs=300):
+    net = Sequential(Linear(2, 16, seed=seed), Ramp(), Linear(16, 1, seed=seed + 1), Sigmoid())
+''' + _LOOP.format(loss="binary_cross_entropy"),
 }
 
 CASES = tuple(sorted(_CODE))
 
 
 def source(name: str) -> str:
-    """The full code of case `name` ("a" ... "e"), imports included, as the student sees it."""
+    """The full code of case `name` ("a" ... "f"), imports included, as the student sees it."""
     _known(name)
     return _IMPORTS + _CODE[name]
 
@@ -169,6 +191,7 @@ class Case:
     y_val: np.ndarray
     net: object
     losses: list
+    own_train: object = None  # a reader's version of train_<name>, when `case` was given one
 
     @property
     def names(self) -> dict:
@@ -177,8 +200,9 @@ class Case:
 
     @property
     def train(self):
-        """The case's (broken) training function, to rerun with other data or settings."""
-        return self.names[f"train_{self.name}"]
+        """The case's (broken) training function, to rerun with other data or settings; the
+        reader's own when `case` was given one."""
+        return self.own_train or self.names[f"train_{self.name}"]
 
     @property
     def loss_fn(self):
@@ -191,12 +215,16 @@ class Case:
         return float(((net.predict(self.X_val) > 0.5) == (self.y_val > 0.5)).mean())
 
 
-def case(name: str, seed: int = 0) -> Case:
-    """Run case `name`'s code on its data with its own defaults; the patient to examine."""
+def case(name: str, seed: int = 0, train=None) -> Case:
+    """Run case `name`'s code on its data with its own defaults; the patient to examine.
+
+    With `train` (a reader's half-fixed ``train_<name>``) that function is run and examined
+    instead, on the same data: what is left after one fault is fixed.
+    """
     X, y, X_val, y_val = data(name, seed)
     with np.errstate(all="ignore"):
-        net, losses = broken(name)(X, y, seed=seed)
-    return Case(name, source(name), X, y, X_val, y_val, net, losses)
+        net, losses = (train or broken(name))(X, y, seed=seed)
+    return Case(name, source(name), X, y, X_val, y_val, net, losses, train)
 
 
 #: The accuracy on validation data a fixed network must reach (checks/rung07.py).

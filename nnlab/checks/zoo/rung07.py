@@ -3,7 +3,8 @@
 For each case: the case's own broken code and a second way of writing the same bug (each
 must be named), two fixes (each must pass), two right diagnoses and two wrong ones. The
 fixes and bugs are made from the case text in `nnlab.clinic` by replacing one line, as a
-student does.
+student does. Case f has two faults: each fixed alone leaves the other to be named, and
+its diagnosis must name both.
 """
 
 import re
@@ -85,6 +86,8 @@ _WRONG = {"a": ("B18", "b8 bias"), "b": ("B16", ""), "c": ("B15", "lr"), "d": ("
           "e": ("B19", "B20")}
 
 for _case, (_truth, _tool) in __import__("nnlab.checks.rung07", fromlist=["CASES"]).CASES.items():
+    if not isinstance(_truth, str):
+        continue  # the combined case, below
     _train, _diag = f"check_train_{_case}", f"check_diagnosis_{_case}"
     ZOO.append(Specimen(_train, clinic.broken(_case), False, _truth, f"clinic case {_case}'s code"))
     _style, _edits = _BUGS[_case]
@@ -105,6 +108,33 @@ for _case, (_truth, _tool) in __import__("nnlab.checks.rung07", fromlist=["CASES
         ZOO.append(Specimen(_diag, Answer(_answer), True, None, _how))
     for _answer, _how in zip(_WRONG[_case], ("another catalogue id", "not an id"), strict=True):
         ZOO.append(Specimen(_diag, Answer(_answer), False, None, _how))
+
+# case f: no bias (B7) and a ramp whose slope is 1 at 0 (B8), both needed for 95%
+_RAMP = ("np.heaviside(self.out, 1.0)", "np.heaviside(self.out, 0.0)")
+_BIAS = ('params = ("W",)', 'params = ("W", "b")')
+for _code, _bug, _style in (
+        (clinic.broken("f"), "B7", "clinic case f's code"),
+        (_variant("f", "only the ramp fixed", _RAMP), "B7", "only the ramp fixed"),
+        (_variant("f", "only the bias fixed", _BIAS), "B8", "only the bias fixed"),
+        (_variant("f", "Dense layers, a ramp still 1 at 0",
+                  ("np.heaviside(self.out, 1.0)", "(self.out >= 0)"),
+                  ("Sequential(Linear(2, 16, seed=seed), Ramp(), Linear(16, 1, seed=seed + 1)",
+                   "Sequential(Dense(2, 16, seed=seed), Ramp(), Dense(16, 1, seed=seed + 1)")),
+         "B8", "Dense layers, a ramp still 1 at 0")):
+    ZOO.append(Specimen("check_train_f", _code, False, _bug, _style))
+ZOO.append(Specimen("check_train_f", _variant("f", "the two-line fix", _RAMP, _BIAS), True, None,
+                    "the two-line fix"))
+ZOO.append(Specimen("check_train_f", _variant(
+    "f", "another fix", ("np.heaviside(self.out, 1.0)", "(self.out > 0)"),
+    ('    params = ("W",)\n', "")), True, None, "another fix: Linear trains what Dense does"))
+# (a list of ids is right too: tests/test_checks_rung07.py, since the zoo's answers are strings)
+for _answer, _how in ((Answer("B7 B8"), "both ids"), (Answer(" b8, b7 "), "other order, commas"),
+                      (Answer("B8 and B7"), "in words")):
+    ZOO.append(Specimen("check_diagnosis_f", _answer, True, None, _how))
+for _answer, _how in ((Answer("B8"), "one of the two"), (Answer("B7"), "the other one alone"),
+                      (Answer("B8 B10"), "one right, one wrong"),
+                      (Answer("B7 B8 B12"), "both and one more"), (Answer("B7B8"), "not an id")):
+    ZOO.append(Specimen("check_diagnosis_f", _answer, False, None, _how))
 
 ZOO.append(Specimen("check_faulty_layer", IntAnswer(5), True, None, "the index"))
 ZOO.append(Specimen("check_faulty_layer", FloatAnswer(5.0), True, None, "the index as a float"))
