@@ -8,6 +8,8 @@ gradebook entries); `feedback` writes one HTML per graded notebook through the
 from __future__ import annotations
 
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from io import StringIO
 
 from autograder.course import Course, load_config, setup
@@ -46,16 +48,26 @@ def release(course: Course, names: list[str] | None = None, notebooks=None) -> d
     return results
 
 
-def feedback(course: Course, assignments: list[str] | None = None) -> dict[str, str]:
-    """HTML feedback for every autograded notebook. Returns assignment -> "ok" or the error."""
+def feedback(course: Course, assignments: list[str] | None = None,
+             jobs: int = 1) -> dict[str, str]:
+    """HTML feedback for every autograded notebook. Returns assignment -> "ok" or the error.
+
+    With `jobs` > 1, assignments are converted in that many processes at once (nbgrader's
+    converter is one process's CPU; it only reads the gradebook)."""
+    names = [name for name in assignments or course.assignments()
+             if any(course.autograded.glob(f"*/{name}/{name}.ipynb"))]
+    if jobs <= 1 or len(names) <= 1:
+        return {name: _feedback(course, name) for name in names}
+    # spawned, not forked: the caller may hold threads (a Dask client, zmq)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(jobs, len(names)), mp_context=context) as pool:
+        return dict(zip(names, pool.map(_feedback, [course] * len(names), names),
+                        strict=True))
+
+
+def _feedback(course: Course, name: str) -> str:
     from nbgrader.converters import GenerateFeedback
 
-    results = {}
-    for name in assignments or course.assignments():
-        if not any(course.autograded.glob(f"*/{name}/{name}.ipynb")):
-            continue
-        ok, log = _run(GenerateFeedback, course,
-                       **{"CourseDirectory.assignment_id": name,
-                          "GenerateFeedback.force": True})
-        results[name] = "ok" if ok else log.strip()[-1500:]
-    return results
+    ok, log = _run(GenerateFeedback, course,
+                   **{"CourseDirectory.assignment_id": name, "GenerateFeedback.force": True})
+    return "ok" if ok else log.strip()[-1500:]
