@@ -17,6 +17,7 @@ import builtins
 import contextlib
 import io
 import json
+import os
 import time
 import warnings
 import weakref
@@ -368,18 +369,27 @@ class Oracle:
         else:
             url = f"tcp://{connection['ip']}:{connection['shell_port']}"
         self.socket.connect(url)
-        # The side socket of sessions (see `session`): only beside an ipc kernel's own
+        # The side socket of sessions (see `serving`): only beside an ipc kernel's own
         # sockets, in a folder no other user can enter. Over tcp any local process could
-        # connect first, so there every request stays an execute request.
+        # connect first, so there every request stays an execute request. The grader
+        # binds it and gives it to the folder's owner (the kernel user) alone; the kernel
+        # connects. The grader never follows a path the kernel could have made a link.
         self.side_path = (f"{connection['ip']}-oracle"
                           if connection.get("transport", "tcp") == "ipc" else None)
         self.side = None
         if self.side_path:
             self.side = zmq.Context.instance().socket(zmq.PAIR)
             self.side.setsockopt(zmq.MAXMSGSIZE, limit + 1024 * 1024)
-            self.side.setsockopt(zmq.RECONNECT_IVL, 10)
             self.side.linger = 0
-            self.side.connect(f"ipc://{self.side_path}")
+            try:
+                self.side.bind(f"ipc://{self.side_path}")
+                owner = os.stat(os.path.dirname(self.side_path)).st_uid
+                if owner != os.geteuid():
+                    os.chown(self.side_path, owner, -1)
+                os.chmod(self.side_path, 0o600)
+            except (zmq.ZMQError, OSError):  # no side socket: execute requests only
+                self.side.close(linger=0)
+                self.side, self.side_path = None, None
         self._in_session = False
         self._sent = 0
         self.interrupt = interrupt
