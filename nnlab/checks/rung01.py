@@ -48,10 +48,11 @@ def _targets(rng, n):
 
 # --------------------------------------------------------------------------- forward
 
-@check("neuron_forward", rung="01", covers=("B1", "B7", "B14"))
+@check("neuron_forward", rung="01", covers=("B1", "B7", "B14", "B17"))
 def check_neuron_forward(obj, *, hidden=False):
     """Check `neuron_forward(X, w, b) -> y_hat` (notebook 01): X (n, d), w (d, 1), b (1,),
-    y_hat (n, 1) = sigmoid(X @ w + b); probes two batch sizes and a nonzero bias."""
+    y_hat (n, 1) = sigmoid(X @ w + b); probes two batch sizes, a nonzero bias, and inputs
+    with |X @ w + b| near 1000, where the notebook's "values in (0, 1)" must still hold."""
     forbid = reference("nnlab.neuron", "neuron_forward")
     rng = _rng(1100 if hidden else 100)
     d = 2 if hidden else 3
@@ -86,6 +87,49 @@ def check_neuron_forward(obj, *, hidden=False):
                  "subtracted. The neuron computes sigmoid(X @ w + b).")
         fail(f"{what} returned {describe(got)}, not sigmoid(X @ w + b). Compute it step by "
              "step for the first row by hand: z = X[0] @ w + b, then 1 / (1 + exp(-z)).")
+    _forward_extremes(obj, hidden, forbid)
+
+
+def _forward_extremes(obj, hidden, forbid):
+    """Notebook 01 promises y_hat in (0, 1) for any input, so a large |X @ w + b| must give
+    values in [0, 1] (0 and 1 are what float64 rounds the tails to), never nan or inf. An
+    overflow warning alone is no failure here: notebook 01 promises values, not silence."""
+    if hidden:
+        w, b = _array([[-2.0], [1.0]]), _array([-1.3])
+        X = _array([[400.0, 0.0], [-400.0, 0.0], [0.0, 900.0], [0.5, 3.0]])
+    else:
+        w, b = _array([[1.0], [2.0], [-1.0]]), _array([0.5])
+        X = _array([[1000.0, 0.0, 0.0], [-1000.0, 0.0, 0.0], [0.0, 400.0, 0.0],
+                    [0.0, 0.0, 800.0], [1.0, 1.0, 1.0]])
+    z = X @ w + b
+    what = (f"neuron_forward(X, w, b) with large inputs (z = X @ w + b from {z.min():g} to "
+            f"{z.max():g})")
+    fix = ("Notebook 01 promises y_hat in (0, 1) for any input: call the imported `sigmoid` "
+           "(it never overflows), or exponentiate only -|z|: e = np.exp(-np.abs(z)), then "
+           "np.where(z >= 0, 1, e) / (1 + e).")
+    try:
+        result, caught = call(obj, X.copy(), w.copy(), b.copy(), what=what, seconds=2.0,
+                              forbid=forbid)
+    except Exception as err:
+        if isinstance(cause(err), (OverflowError, FloatingPointError)):
+            fail(f"{what} raised {type(cause(err)).__name__}: exp(-z) at z = {z.min():g} is "
+                 f"exp({-z.min():g}), beyond any float (math.exp raises, np.exp gives inf). "
+                 + fix, "B17")
+        raise
+    got = as_array(result, what)
+    if got.shape != z.shape:
+        _forward_shape(got, what, z.shape[0])
+    if not finite(got) or float(got.min()) < 0.0 or float(got.max()) > 1.0:
+        bad = warned(caught)
+        fail(f"{what} returned {describe(got)}: nan, inf or values outside [0, 1]"
+             + (f" (numpy warned {bad[0]!r})" if bad else "") + ". Your exponential "
+             "overflows: np.exp(1000) is inf, and np.exp(z) / (1 + np.exp(z)) is then "
+             "inf / inf = nan. " + fix, "B17")
+    if not close(got, own_sigmoid(z), rtol=1e-6, atol=1e-6):
+        fail(f"{what} returned {describe(got)}, not sigmoid(X @ w + b) = "
+             f"{describe(own_sigmoid(z))}: the tails are off by up to "
+             f"{float(_abs(got - own_sigmoid(z)).max()):.2g}. If you clip z, clip no tighter "
+             "than +-30 (sigmoid(30) = 1 - 1e-13). " + fix)
 
 
 def _forward_error(err, what, n, d):

@@ -80,6 +80,33 @@ def forward_transposed_output(X, w, b):
     return _sig(np.dot(w.T, X.T) + b)
 
 
+@correct("check_neuron_forward", "z clipped to +-500, then exp(z) / (1 + exp(z))")
+def forward_clipped_ratio(X, w, b):
+    ez = np.exp(np.clip(X @ w + b, -500, 500))
+    return ez / (1 + ez)
+
+
+@correct("check_neuron_forward",
+         "naive 1 / (1 + exp(-z)): numpy warns at z = -1000, but the values are right, and "
+         "notebook 01 promises values in (0, 1), not silence")
+def forward_naive(X, w, b):
+    return 1 / (1 + np.exp(-(X @ w + b)))
+
+
+@mutant("check_neuron_forward", "B17", "exp(z) / (1 + exp(z)): inf / inf = nan at z = 1000")
+def forward_exp_ratio(X, w, b):
+    ez = np.exp(X @ w + b)
+    return ez / (1 + ez)
+
+
+@mutant("check_neuron_forward", "B17", "a row loop with math.exp (OverflowError at z = -1000)")
+def forward_math_loop(X, w, b):
+    out = np.zeros((len(X), 1))
+    for i, row in enumerate(X):
+        out[i, 0] = 1.0 / (1.0 + math.exp(-(float(row @ w[:, 0]) + float(b[0]))))
+    return out
+
+
 @mutant("check_neuron_forward", None, "sigmoid missing")
 def forward_linear(X, w, b):
     return X @ w + b
