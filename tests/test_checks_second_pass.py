@@ -9,6 +9,7 @@ from sklearn.preprocessing import StandardScaler
 
 from nnlab.checks import (
     CATALOGUE,
+    REGISTRY,
     CheckFailed,
     _core,
     check_gradient_check,
@@ -91,6 +92,7 @@ def test_train_xor_ascent_is_still_b15_after_smaller_steps():
     with pytest.raises(CheckFailed) as info:
         check_train_xor(train)
     assert info.value.bug == "B15" and "100 times smaller" in info.value.message
+    assert "(lr=0.2 and lr=0.02)" in info.value.message  # the steps it did take
 
 
 # --------------------------------------------------------------------------- Standardizer
@@ -243,3 +245,155 @@ def test_localisation_goes_through_the_access_layer_only(capsys):
     with pytest.raises(CheckFailed) as info:
         check_train_neuron(wrong_loop)
     assert info.value.bug == "B12"
+
+
+# --------------------------------------------------------------------------- the words
+# Diagnoses that name no bug id: selftest and test_zoo see only `bug is None`, so the words
+# a student needs to find the line are asserted here, one test per message (key words, not
+# the whole text). Then the new diagnoses of the arguments and of large inputs.
+
+def diagnosis(check: str, style: str, *, hidden: bool = False) -> CheckFailed:
+    """What `check` says about the one zoo specimen whose style contains `style`."""
+    found = [s for s in load() if s.check == check and style in s.style]
+    assert len(found) == 1, [s.style for s in found]
+    with pytest.raises(CheckFailed) as info:
+        REGISTRY[check](found[0].obj, hidden=hidden, **found[0].kwargs)
+    return info.value
+
+
+@pytest.mark.parametrize("check, name", [("check_sigmoid_layer", "sigmoid"),
+                                         ("check_tanh", "tanh"), ("check_relu", "relu")])
+def test_backward_without_dy_teaches_the_chain_rule(check, name):
+    exc = diagnosis(check, "backward forgets dY")
+    assert exc.bug is None
+    msg = exc.message
+    assert "the local slope is right, but dY is never used" in msg
+    assert "chain rule" in msg and "dLoss/dX = dLoss/dOutput * dOutput/dX" in msg
+    assert f"dX = dY * {name}'(X)" in msg
+
+
+def test_relative_error_over_a_plus_b_points_at_the_denominator():
+    exc = diagnosis("check_relative_error", "denominator |a + b|")
+    assert exc.bug is None
+    msg = exc.message
+    assert "opposite sign" in msg and "above 1" in msg
+    assert "your denominator is |a + b|" in msg and "np.abs(a) + np.abs(b)" in msg
+
+
+def test_an_empty_last_batch_is_shown_in_the_sizes_with_the_loop_to_write():
+    exc = diagnosis("check_iterate_minibatches", "an empty last batch")
+    assert exc.bug is None
+    msg = exc.message
+    assert ", 0]" in msg and "an empty batch at the end" in msg
+    assert "multiple of batch_size" in msg
+    assert "for start in range(0, n, batch_size)" in msg
+
+
+def test_float32_logits_giving_a_float64_dz_name_the_one_hot():
+    exc = diagnosis("check_softmax_cross_entropy", "dZ float64 from float32 Z")
+    assert exc.bug is None
+    msg = exc.message
+    assert "returned dZ of dtype float64" in msg
+    assert "float32 logits must give a float32 dZ" in msg
+    assert "np.zeros((n, k))" in msg and "np.zeros_like(Z)" in msg
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("check, style", [
+    ("check_sigmoid", "float32 throughout: casts every input to float32"),
+    ("check_sigmoid_derivative", "float32 throughout: casts z to float32"),  # issue 10's case
+])
+def test_a_float32_cast_is_named_float32_not_a_loop(check, style, hidden):
+    exc = diagnosis(check, style, hidden=hidden)
+    assert exc.bug is None
+    msg = exc.message
+    assert "returned float32 for a float64 z" in msg and "converts to float32" in msg
+    assert "numpy keeps float64 as float64" in msg
+    assert "z[i]" not in msg and "loop" not in msg
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+def test_a_derivative_computed_in_float32_and_returned_as_float64_is_named_float32(hidden):
+    exc = diagnosis("check_sigmoid_derivative", "computes in float32, hands back float64",
+                    hidden=hidden)
+    assert exc.bug is None
+    msg = exc.message
+    assert "right to about 7 digits" in msg and "computes in float32 somewhere" in msg
+    assert "z[i]" not in msg and "1-D z worked" not in msg
+
+
+def test_sgd_step_raising_keyerror_is_told_the_promised_valueerror():
+    exc = diagnosis("check_sgd_step", "a missing key raises KeyError")
+    assert exc.bug is None
+    msg = exc.message
+    assert "without the key" in msg and "raised KeyError, not ValueError" in msg
+    assert "names the key" in msg and "raise ValueError(" in msg
+
+
+def test_sgd_step_raising_nothing_is_told_the_promised_valueerror():
+    exc = diagnosis("check_sgd_step", "no ValueError is raised")
+    assert exc.bug is None
+    msg = exc.message
+    assert "without the key" in msg and "returned without an error" in msg
+    assert "ValueError that names the key" in msg
+    assert "if name not in grads or grads[name].shape != p.shape" in msg
+
+
+def test_overflowing_neuron_forward_is_b17_with_the_promise_of_notebook_01():
+    exc = diagnosis("check_neuron_forward", "inf / inf = nan at z = 1000")
+    assert exc.bug == "B17"
+    msg = exc.message
+    assert "large inputs" in msg and "nan" in msg and "inf / inf" in msg
+    assert "y_hat in (0, 1) for any input" in msg and "imported `sigmoid`" in msg
+
+
+def test_train_neuron_ignoring_epochs_names_the_argument_not_b12():
+    exc = diagnosis("check_train_neuron", "a hard-coded range(1000)")
+    assert exc.bug is None
+    msg = exc.message
+    assert "epochs=1, 2, 3 and 4" in msg and "1000 losses every time" in msg
+    assert "ignores the `epochs` argument" in msg and "for epoch in range(epochs)" in msg
+
+
+@pytest.mark.parametrize("style, who, line", [
+    ("lr ignored: w = w - dw", "w and b", "`w -= lr * dw` and `b -= lr * db`"),
+    ("fixed inside, for the bias only", "b", "`b -= lr * db`"),
+])
+def test_train_neuron_ignoring_lr_names_the_argument_and_the_line(style, who, line):
+    exc = diagnosis("check_train_neuron", style)
+    assert exc.bug is None
+    msg = exc.message
+    assert "with lr=0.5 and with lr=1.5" in msg
+    assert f"the update of {who} ignores the `lr` argument" in msg and line in msg
+
+
+@pytest.mark.parametrize("style", ["p += g, no lr (numpy", "params[k] += grads[k]"])
+def test_train_xor_gradient_added_without_lr_is_b13(style):
+    exc = diagnosis("check_train_xor", style)
+    assert exc.bug == "B13"
+    msg = exc.message
+    assert "lr=0.5, epochs=3" in msg and "the same run with lr=1.5" in msg
+    assert "does not use lr, and it climbs" in msg and "`p += grad`" in msg
+    assert "p -= lr * grad" in msg
+
+
+@pytest.mark.parametrize("style, words", [
+    ("lr ignored: p -= g", "the update ignores the `lr` argument"),
+    ("a learning rate fixed inside", "the update ignores the `lr` argument"),
+    ("a hard-coded range(500)", "the loop ignores the `epochs` argument"),
+    ("a loss recorded every 10 epochs", "one per epoch, `epochs` of them"),
+])
+def test_train_xor_names_the_argument_it_ignores(style, words):
+    exc = diagnosis("check_train_xor", style)
+    assert exc.bug is None and words in exc.message
+
+
+def test_train_xor_ascent_without_a_readable_default_says_which_steps_it_tried():
+    train = corpus.cell(corpus._XOR.replace("lr=2.0", "lr=None").replace(
+        "sgd_step(net.params(), net.grads(), lr)",
+        "for k, p in net.params().items():\n            p += (lr or 2.0) * net.grads()[k]"),
+        "train_xor")
+    with pytest.raises(CheckFailed) as info:
+        check_train_xor(train)
+    assert info.value.bug == "B15"
+    assert "rises with smaller steps too (lr=0.2 and lr=0.02)" in info.value.message

@@ -212,6 +212,9 @@ def _derivative_probes(obj, hidden):
     rng = _rng(1001 if hidden else 1)
     z = rng.normal(0.0, 2.0, size=6 if hidden else 5)
     z[2] = 0.0
+    # A point in the tail, where the slope is about 1e-4 and 1 - s is tiny: float32 keeps
+    # 3 of its digits at most, so a derivative computed in float32 shows here.
+    z[-1] = 10.0 if hidden else 9.0
     what = f"sigmoid_derivative(z) with z of shape {z.shape}"
     got, _ = _probe(obj, z, what, forbid)
     _shape_ok(got, z, what)
@@ -225,6 +228,7 @@ def _derivative_probes(obj, hidden):
     _shape_ok(got2, z2, what2)
     s2 = own_sigmoid(z2)
     if not close(got2, s2 * (1 - s2)):
+        _float32_precision(got2, s2 * (1 - s2), what2)
         fail(f"{what2} gave wrong values ({describe(got2)}) although a 1-D z worked. Use "
              "elementwise numpy on the whole array, with no loop over z[i].")
 
@@ -266,8 +270,22 @@ def _overflow_is_sigmoids(obj, z, forbid):
     return bool(warned(caught))
 
 
+def _float32_precision(got, want, what):
+    """Right to float32's 7 digits but not to float64's: the code computes in float32 and
+    hands back float64 (a float32 result is named by `_probe` already)."""
+    if close(got, want, rtol=0.0, atol=1e-6):
+        err = float(_max(_abs(got - want)))
+        fail(f"{what} returned {describe(got)}: right to about 7 digits, off by up to "
+             f"{err:.2g}, which float64 never is (it keeps 16 digits): your code computes in "
+             "float32 somewhere (np.float32(...), dtype=np.float32, .astype(np.float32)) and "
+             "converts back, so a float64 input loses half its digits; near the tails, where "
+             "1 - s is tiny, most of them. Compute with z as it comes: numpy keeps float64 as "
+             "float64 and float32 as float32 on its own.")
+
+
 def _wrong_derivative(got, z, what):
     s = own_sigmoid(z)
+    _float32_precision(got, s * (1 - s), what)
     ss = own_sigmoid(s)
     if close(got, z * (1 - z)):
         fail(f"{what} returned z * (1 - z) ({describe(got)}; at z = 0 it gives 0, the true slope "

@@ -48,10 +48,11 @@ def _targets(rng, n):
 
 # --------------------------------------------------------------------------- forward
 
-@check("neuron_forward", rung="01", covers=("B1", "B7", "B14"))
+@check("neuron_forward", rung="01", covers=("B1", "B7", "B14", "B17"))
 def check_neuron_forward(obj, *, hidden=False):
     """Check `neuron_forward(X, w, b) -> y_hat` (notebook 01): X (n, d), w (d, 1), b (1,),
-    y_hat (n, 1) = sigmoid(X @ w + b); probes two batch sizes and a nonzero bias."""
+    y_hat (n, 1) = sigmoid(X @ w + b); probes two batch sizes, a nonzero bias, and inputs
+    with |X @ w + b| near 1000, where the notebook's "values in (0, 1)" must still hold."""
     forbid = reference("nnlab.neuron", "neuron_forward")
     rng = _rng(1100 if hidden else 100)
     d = 2 if hidden else 3
@@ -86,6 +87,49 @@ def check_neuron_forward(obj, *, hidden=False):
                  "subtracted. The neuron computes sigmoid(X @ w + b).")
         fail(f"{what} returned {describe(got)}, not sigmoid(X @ w + b). Compute it step by "
              "step for the first row by hand: z = X[0] @ w + b, then 1 / (1 + exp(-z)).")
+    _forward_extremes(obj, hidden, forbid)
+
+
+def _forward_extremes(obj, hidden, forbid):
+    """Notebook 01 promises y_hat in (0, 1) for any input, so a large |X @ w + b| must give
+    values in [0, 1] (0 and 1 are what float64 rounds the tails to), never nan or inf. An
+    overflow warning alone is no failure here: notebook 01 promises values, not silence."""
+    if hidden:
+        w, b = _array([[-2.0], [1.0]]), _array([-1.3])
+        X = _array([[400.0, 0.0], [-400.0, 0.0], [0.0, 900.0], [0.5, 3.0]])
+    else:
+        w, b = _array([[1.0], [2.0], [-1.0]]), _array([0.5])
+        X = _array([[1000.0, 0.0, 0.0], [-1000.0, 0.0, 0.0], [0.0, 400.0, 0.0],
+                    [0.0, 0.0, 800.0], [1.0, 1.0, 1.0]])
+    z = X @ w + b
+    what = (f"neuron_forward(X, w, b) with large inputs (z = X @ w + b from {z.min():g} to "
+            f"{z.max():g})")
+    fix = ("Notebook 01 promises y_hat in (0, 1) for any input: call the imported `sigmoid` "
+           "(it never overflows), or exponentiate only -|z|: e = np.exp(-np.abs(z)), then "
+           "np.where(z >= 0, 1, e) / (1 + e).")
+    try:
+        result, caught = call(obj, X.copy(), w.copy(), b.copy(), what=what, seconds=2.0,
+                              forbid=forbid)
+    except Exception as err:
+        if isinstance(cause(err), (OverflowError, FloatingPointError)):
+            fail(f"{what} raised {type(cause(err)).__name__}: exp(-z) at z = {z.min():g} is "
+                 f"exp({-z.min():g}), beyond any float (math.exp raises, np.exp gives inf). "
+                 + fix, "B17")
+        raise
+    got = as_array(result, what)
+    if got.shape != z.shape:
+        _forward_shape(got, what, z.shape[0])
+    if not finite(got) or float(got.min()) < 0.0 or float(got.max()) > 1.0:
+        bad = warned(caught)
+        fail(f"{what} returned {describe(got)}: nan, inf or values outside [0, 1]"
+             + (f" (numpy warned {bad[0]!r})" if bad else "") + ". Your exponential "
+             "overflows: np.exp(1000) is inf, and np.exp(z) / (1 + np.exp(z)) is then "
+             "inf / inf = nan. " + fix, "B17")
+    if not close(got, own_sigmoid(z), rtol=1e-6, atol=1e-6):
+        fail(f"{what} returned {describe(got)}, not sigmoid(X @ w + b) = "
+             f"{describe(own_sigmoid(z))}: the tails are off by up to "
+             f"{float(_abs(got - own_sigmoid(z)).max()):.2g}. If you clip z, clip no tighter "
+             "than +-30 (sigmoid(30) = 1 - 1e-13). " + fix)
 
 
 def _forward_error(err, what, n, d):
@@ -334,15 +378,80 @@ def _which(kw, kb, kind):
     return " and ".join(both)
 
 
-def _read_steps(obj, y, lr, forbid):
-    runs = [_trained(obj, y, forbid, lr=lr, epochs=k, seed=0)[:2] for k in (1, 2, 3, 4)]
-    ws = [r[0] for r in runs]
-    bs = [r[1] for r in runs]
+def _same(a, b) -> bool:
+    """Bit for bit the same array: what one deterministic run gives twice."""
+    return close(a, b, rtol=0.0, atol=0.0)
+
+
+def _epochs_used(ws, bs, sizes, lr):
+    """The runs of 1, 2, 3 and 4 epochs must differ, with one loss per epoch each."""
+    if sizes[0] > 1 and len(set(sizes)) == 1 and all(
+            _same(ws[k], ws[0]) and _same(bs[k], bs[0]) for k in (1, 2, 3)):
+        fail(f"train_neuron run with epochs=1, 2, 3 and 4 (lr={lr}, seed=0) returned the "
+             f"same w, b and {sizes[0]} losses every time: the loop ignores the `epochs` "
+             "argument (a hard-coded count such as range(1000), or a while loop with a "
+             "stopping rule of its own), so the caller cannot choose how long to train: "
+             "notebook 01's XOR run asks for epochs=10_000. Loop over the argument: "
+             "for epoch in range(epochs).")
+    for k, size in zip((1, 2, 3, 4), sizes, strict=True):
+        if size not in (k, k + 1):
+            fail(f"train_neuron(X, y, lr={lr}, epochs={k}, seed=0) returned {size} loss "
+                 f"value(s) for {k} epoch(s); record one loss per epoch, `epochs` of them "
+                 "(append inside the epoch loop).")
+
+
+def _bce_grads(ws, bs, y):
+    """The BCE gradients (dw, db) at each state (w, b), the checks' own."""
     gw, gb = [], []
-    for w, b in runs[:3]:
+    for w, b in zip(ws, bs, strict=True):
         dz = (own_sigmoid(_GATE_X @ w + b) - y) / 4
         gw.append(_GATE_X.T @ dz)
         gb.append(dz.sum(axis=0))
+    return gw, gb
+
+
+def _scale(ps, gs):
+    """c when each of the steps ps[k + 1] - ps[k] is -c times the gradient gs[k], one c for
+    all of them; None when the steps are not proportional to the gradients, or still."""
+    steps = [ps[k + 1] - ps[k] for k in range(len(ps) - 1)]
+    den = sum(float((g * g).sum()) for g in gs)
+    if den == 0.0:
+        return None
+    c = -sum(float((s * g).sum()) for s, g in zip(steps, gs, strict=False)) / den
+    if c == 0.0 or not all(close(s, -c * g, rtol=1e-5, atol=1e-10)
+                           for s, g in zip(steps, gs, strict=False)):
+        return None
+    return c
+
+
+def _lr_used(obj, y, lr, forbid, ws, bs, line):
+    """Epochs 1-3 again with 3 times the learning rate: a parameter whose every step is -c
+    times its gradient, with the same c for both rates, is updated without `lr`."""
+    runs = [_trained(obj, y, forbid, lr=3 * lr, epochs=k, seed=0)[:2] for k in (1, 2, 3)]
+    ws3, bs3 = [r[0] for r in runs], [r[1] for r in runs]
+    gw, gb = _bce_grads(ws[:2], bs[:2], y)
+    gw3, gb3 = _bce_grads(ws3[:2], bs3[:2], y)
+    deaf = []
+    for name, ps, gs, ps3, gs3 in (("w", ws[:3], gw, ws3, gw3), ("b", bs[:3], gb, bs3, gb3)):
+        c, c3 = _scale(ps, gs), _scale(ps3, gs3)
+        if c is not None and c3 is not None and abs(c3 - c) <= 1e-6 * abs(c):
+            deaf.append((name, c))
+    if deaf:
+        who = " and ".join(name for name, _ in deaf)
+        name, c = deaf[0]
+        fail(f"train_neuron(X, y, epochs=3, seed=0) with lr={lr} and with lr={3 * lr:g}: "
+             f"each step of {who} is -{c:.3g} times its gradient both times: the update of "
+             f"{who} ignores the `lr` argument (`{name} -= d{name}`, or a learning rate fixed "
+             "inside the function), so the caller's learning rate changes nothing. Write "
+             f"{line[who]}, with the lr passed in.")
+
+
+def _read_steps(obj, y, lr, forbid):
+    runs = [_trained(obj, y, forbid, lr=lr, epochs=k, seed=0) for k in (1, 2, 3, 4)]
+    ws = [r[0] for r in runs]
+    bs = [r[1] for r in runs]
+    _epochs_used(ws, bs, [r[2].size for r in runs], lr)
+    gw, gb = _bce_grads(ws[:3], bs[:3], y)
     kw, kb = _step_kind(ws, gw, lr), _step_kind(bs, gb, lr)
     head = (f"train_neuron run for 1, 2, 3 and 4 epochs (lr={lr}, seed=0): between epochs, "
             f"w moved {describe(ws[1] - ws[0])}, b moved {describe(bs[1] - bs[0])}")
@@ -363,6 +472,7 @@ def _read_steps(obj, y, lr, forbid):
              f"added into the parameter (`{who[0]} += delta`) instead of into a gradient "
              "buffer, so the step has learning rate 1 and the wrong sign; outputs are pushed "
              f"to one end. Accumulate into d{who[0]}, then update {line[who]}.", "B13")
+    _lr_used(obj, y, lr, forbid, ws, bs, line)
     if "ascent" in (kw, kb):
         who = _which(kw, kb, "ascent")
         other = {"w": "b", "b": "w"}.get(who)
@@ -414,9 +524,11 @@ def neuron_gradients(X, y, y_hat):
 def check_train_neuron(obj, *, hidden=False):
     """Check `train_neuron(X, y, lr=..., epochs=..., seed=0) -> (w, b, losses)` (notebook 01):
     w (2, 1), b (1,), one loss per epoch; learns AND and OR (accuracy 1, loss falling).
-    Short runs of 1-4 epochs reveal the update rule; longer runs test that it learns. A
-    failing loop is rerun on reference components, so a bug in `neuron_gradients` (or
-    `bce_loss`, `neuron_forward`) is blamed on that cell, not on this one."""
+    Short runs of 1-4 epochs reveal the update rule and that the loop uses its `epochs` and
+    `lr` arguments (a rerun of 1-3 epochs with 3 times the rate); longer runs test that it
+    learns. A failing loop is rerun on reference components, so a bug in
+    `neuron_gradients` (or `bce_loss`, `neuron_forward`) is blamed on that cell, not on
+    this one."""
     from nnlab.checks._localise import run_localised
 
     run_localised(obj, lambda quick: _train_neuron_probes(obj, hidden), REFERENCE_SOURCES,

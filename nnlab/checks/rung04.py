@@ -3,7 +3,9 @@
 The check trains with the student's own defaults for a few seeds and wants most runs to
 get the truth table right (outputs thresholded at 0.5). When they do not, it reads the
 trained network and the loss history: no hidden layer (B4), identical hidden units (B6),
-biases that never moved (B7), weights shrunk to zero (B12), a rising loss (B15).
+biases that never moved (B7), weights shrunk to zero (B12), a rising loss (B15). Two runs
+of 3 epochs with two learning rates check the arguments: `epochs` losses, and a step that
+scales with `lr` (one that does not, and climbs, is the gradient added in: B13).
 """
 
 from __future__ import annotations
@@ -73,7 +75,9 @@ def _run(train_xor, hidden, seed, forbid, **kwargs):
     net, losses = res
     losses = as_array(losses, f"the losses of {what}").reshape(-1)
     if losses.size < 2:
-        fail(f"{what} returned {losses.size} losses; return one loss per epoch.")
+        fail(f"{what} returned {losses.size} loss value(s); notebook 04 asks for one per "
+             "epoch, `epochs` of them: append the loss before each step, inside the epoch "
+             "loop.")
     out = _predict(net, what)
     return what, net, losses, out
 
@@ -131,12 +135,13 @@ def binary_cross_entropy(y_hat, y):
 }
 
 
-@check("train_xor", rung="04", covers=("B4", "B6", "B7", "B12", "B15", "B19"))
+@check("train_xor", rung="04", covers=("B4", "B6", "B7", "B12", "B13", "B15", "B19"))
 def check_train_xor(train_xor, *, hidden=False):
     """Check `train_xor(hidden, seed, lr=..., epochs=...) -> (net, losses)` (notebook 04).
 
     XOR inputs X (4, 2), targets (4, 1); the net maps X (n, 2) -> (n, 1) through h hidden
-    units. With the student's defaults, most seeds must give the right truth table. A
+    units. With the student's defaults, most seeds must give the right truth table; with
+    `epochs=3` it must return 3 losses, and two learning rates must give two runs. A
     failing loop is rerun with reference `sgd_step` and `binary_cross_entropy`, so a bug
     in a helper the student wrote is blamed on that helper.
     """
@@ -152,6 +157,7 @@ def _train_xor_probes(train_xor, hidden, quick=False):
     runs = [_run(train_xor, h, seed, forbid) for seed in seeds]
     for what, net, losses, _ in runs:
         _structure(what, net, losses, h)
+    _arguments(train_xor, h, seeds[0], runs[0][2].size, forbid, hidden)
     failed = [r for r in runs if not ((r[3] > 0.5) == (_Y > 0.5)).all()]
     if len(runs) - len(failed) >= need:
         return
@@ -163,24 +169,31 @@ def _train_xor_probes(train_xor, hidden, quick=False):
     rate = _default_lr(train_xor)
     climbed = not finite(losses) or (last > first + 0.05
                                      and float(losses[len(losses) // 2]) > first)
-    if climbed and rate is not None:
-        # Divergence is not ascent: a step 10 or 100 times smaller tells them apart.
-        for smaller in (rate / 10, rate / 100):
+    tried = []
+    if climbed:
+        # Divergence is not ascent: a step 10 or 100 times smaller tells them apart (the
+        # update scales with lr: _arguments made sure).
+        for smaller in (rate / 10, rate / 100) if rate is not None else (0.2, 0.02):
             _, _, small, _ = _run(train_xor, h, seed, forbid, lr=smaller)
+            tried.append(smaller)
             if finite(small) and float(small[-1]) < float(small[0]) - 0.01:
-                fail(f"{what}: the loss went from {first:.3g} to {last:.3g} with your default "
-                     f"lr={rate:g}, but with lr={smaller:g} it falls ({float(small[0]):.3g} "
+                default = "" if rate is None else f" lr={rate:g}"
+                fail(f"{what}: the loss went from {first:.3g} to {last:.3g} with your default"
+                     f"{default}, but with lr={smaller:g} it falls ({float(small[0]):.3g} "
                      f"to {float(small[-1]):.3g}). The code is right; the learning rate is "
                      "too large, so every step overshoots the minimum. Lower the default "
                      "(notebook 04's table: lr=2.0 works for this net).", "B19")
     if not finite(losses):
         fail(f"{what}: the loss became nan or inf (first {first:.3g}). The learning rate is "
              "too large, or the loss takes log(0): clip the predictions away from 0 and 1.")
-    if climbed:
-        fail(f"{what}: the loss rose from {first:.3g} to {last:.3g}, and it rises with a "
-             "step 10 and 100 times smaller too, so it is not the step size: the update moves "
-             "uphill. The gradient's sign is flipped somewhere (W += lr * dW, or "
-             "dZ = y - y_hat). Use W -= lr * dW with dZ = y_hat - y.", "B15")
+    if climbed and len(tried) == 2:
+        smaller = ("a step 10 and 100 times smaller" if rate is not None
+                   else "smaller steps")
+        fail(f"{what}: the loss rose from {first:.3g} to {last:.3g}, and it rises with "
+             f"{smaller} too (lr={tried[0]:g} and lr={tried[1]:g}), so it is not the step "
+             "size: the update moves uphill. The gradient's sign is flipped somewhere "
+             "(W += lr * dW, or dZ = y - y_hat). Use W -= lr * dW with dZ = y_hat - y.",
+             "B15")
     if rate is not None and last > first - 0.25 * abs(first) and rate < 2.0:
         _, _, big, big_out = _run(train_xor, h, seed, forbid, lr=2.0)
         if ((big_out > 0.5) == (_Y > 0.5)).all():
@@ -193,6 +206,40 @@ def _train_xor_probes(train_xor, hidden, quick=False):
          f"{need}). For {what.split(': ')[0]} the loss went from {first:.3g} to {last:.3g} and "
          f"the outputs are {describe(out)}. If the loss barely fell, train longer or raise "
          "lr; if outputs sit near 0.5, check the backward pass with a gradient check.")
+
+
+def _arguments(train_xor, h, seed, default_epochs, forbid, hidden):
+    """Notebook 04's contract for the arguments: `losses` holds `epochs` floats, and the
+    step scales with `lr` (its table of learning rates calls train_xor(h, s, lr=lr)). Two
+    runs of 3 epochs, with two rates, tell: the same losses for both rates mean the update
+    ignores lr; rising as well, it is the gradient added into the parameters (B13)."""
+    a, b = (0.4, 1.2) if hidden else (0.5, 1.5)
+    what_a, _, la, out_a = _run(train_xor, h, seed, forbid, lr=a, epochs=3)
+    what_b, _, lb, out_b = _run(train_xor, h, seed, forbid, lr=b, epochs=3)
+    if la.size != 3:
+        if la.size == default_epochs:
+            fail(f"{what_a} returned {la.size} losses, as many as a run with your default "
+                 "epochs: the loop ignores the `epochs` argument (a hard-coded range(...)?), "
+                 "so the caller cannot choose how long to train. Loop over the argument: "
+                 "for epoch in range(epochs).")
+        fail(f"{what_a} returned {la.size} losses; notebook 04 asks for one per epoch, "
+             "`epochs` of them: append the loss before each step, inside the epoch loop.")
+    moved = float(np.ptp(la)) > 0.0
+    same = la.shape == lb.shape and bool((la == lb).all()) and bool((out_a == out_b).all())
+    if not (moved and same):
+        return
+    if float(la[-1]) > float(la[0]):
+        fail(f"{what_a} and the same run with lr={b:g} give the very same losses "
+             f"({float(la[0]):.3g}, {float(la[1]):.3g}, {float(la[2]):.3g}), rising: the "
+             "update does not use lr, and it climbs. The gradient is added into the "
+             "parameters (`p += grad`): a step of learning rate 1 with the wrong sign, which "
+             "pushes the outputs to one end. Subtract lr times the gradient: "
+             "p -= lr * grad, or sgd_step(net.params(), net.grads(), lr).", "B13")
+    fail(f"{what_a} and the same run with lr={b:g} give the very same losses "
+         f"({float(la[0]):.3g}, {float(la[1]):.3g}, {float(la[2]):.3g}): the update ignores "
+         "the `lr` argument (`p -= grad`, or a learning rate fixed inside the function), so "
+         "notebook 04's table of learning rates would show one run in every column. Pass "
+         "the lr you were given: sgd_step(net.params(), net.grads(), lr).")
 
 
 def _default_lr(train_xor):

@@ -221,6 +221,36 @@ mutant("check_sigmoid_derivative", "B17", "its own naive exp beside the notebook
     _in_notebook(_dsig_inline_naive, sigmoid=sigmoid_logaddexp))
 
 
+# The float32 student of notebook 00 (issue 10): told "no loop over z[i]" before; the
+# message now says float32 (the wording is tested in test_checks_second_pass.py).
+@mutant("check_sigmoid_derivative", None, "float32 throughout: casts z to float32")
+def dsig_float32(z):
+    z = np.asarray(z, dtype=np.float32)
+    e = np.exp(-np.abs(z))
+    s = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return s * (1 - s)
+
+
+@mutant("check_sigmoid_derivative", None, "computes in float32, hands back float64")
+def dsig_float32_inside(z):
+    s = _stable(np.float32(z))
+    return (s * (1 - s)).astype(np.float64)
+
+
+@correct("check_sigmoid_derivative", "keeps the input's float dtype with np.result_type")
+def dsig_dtype_following(z):
+    z = np.asarray(z)
+    z = z.astype(np.result_type(z, np.float32), copy=False)
+    e = np.exp(-np.abs(z))
+    return e / (1 + e) ** 2
+
+
+@correct("check_sigmoid_derivative", "s - s**2 on a stable sigmoid (cancels near the tails)")
+def dsig_difference(z):
+    s = _stable(z)
+    return s - s ** 2
+
+
 @mutant("check_sigmoid_derivative", None, "returns the sigmoid, not its slope")
 def dsig_is_sigmoid(z):
     return _stable(z)

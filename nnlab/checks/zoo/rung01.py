@@ -80,6 +80,33 @@ def forward_transposed_output(X, w, b):
     return _sig(np.dot(w.T, X.T) + b)
 
 
+@correct("check_neuron_forward", "z clipped to +-500, then exp(z) / (1 + exp(z))")
+def forward_clipped_ratio(X, w, b):
+    ez = np.exp(np.clip(X @ w + b, -500, 500))
+    return ez / (1 + ez)
+
+
+@correct("check_neuron_forward",
+         "naive 1 / (1 + exp(-z)): numpy warns at z = -1000, but the values are right, and "
+         "notebook 01 promises values in (0, 1), not silence")
+def forward_naive(X, w, b):
+    return 1 / (1 + np.exp(-(X @ w + b)))
+
+
+@mutant("check_neuron_forward", "B17", "exp(z) / (1 + exp(z)): inf / inf = nan at z = 1000")
+def forward_exp_ratio(X, w, b):
+    ez = np.exp(X @ w + b)
+    return ez / (1 + ez)
+
+
+@mutant("check_neuron_forward", "B17", "a row loop with math.exp (OverflowError at z = -1000)")
+def forward_math_loop(X, w, b):
+    out = np.zeros((len(X), 1))
+    for i, row in enumerate(X):
+        out[i, 0] = 1.0 / (1.0 + math.exp(-(float(row @ w[:, 0]) + float(b[0]))))
+    return out
+
+
 @mutant("check_neuron_forward", None, "sigmoid missing")
 def forward_linear(X, w, b):
     return X @ w + b
@@ -554,3 +581,85 @@ def train_too_short(X, y, lr=0.01, epochs=10, seed=0):
 def train_one_loss(X, y, lr=1.0, epochs=1000, seed=0):
     w, b, losses = train_vec(X, y, lr=lr, epochs=epochs, seed=seed)
     return w, b, losses[-1:]
+
+
+# The contract's arguments: `epochs` and `lr` are the caller's, not the function's.
+
+@mutant("check_train_neuron", None, "epochs ignored: a hard-coded range(1000)")
+def train_fixed_epochs(X, y, lr=1.0, epochs=1000, seed=0):
+    w, b = _init(X, seed)
+    losses = []
+    for _ in range(1000):
+        p = _sig(X @ w + b)
+        losses.append(_bce(p, y))
+        dz = (p - y) / len(X)
+        w -= lr * (X.T @ dz)
+        b -= lr * dz.sum(axis=0)
+    return w, b, losses
+
+
+@mutant("check_train_neuron", None, "epochs ignored: a while loop until the loss is small")
+def train_until_small(X, y, lr=1.0, epochs=1000, seed=0):
+    n, d = X.shape
+    w, b = np.zeros((d, 1)), np.zeros(1)
+    losses = [1.0]
+    while losses[-1] > 0.05 and len(losses) < 5000:
+        p = _sig(X @ w + b)
+        losses.append(_bce(p, y))
+        w = w - lr * X.T @ (p - y) / n
+        b = b - lr * np.mean(p - y, axis=0)
+    return w, b, losses[1:]
+
+
+@mutant("check_train_neuron", None, "lr ignored: w = w - dw, b = b - db")
+def train_no_lr(X, y, lr=0.5, epochs=2000, seed=0):
+    w, b = _init(X, seed)
+    losses = []
+    for _ in range(epochs):
+        p = _sig(X @ w + b)
+        losses.append(_bce(p, y))
+        dz = (p - y) / len(X)
+        w = w - X.T @ dz
+        b = b - dz.sum(axis=0)
+    return w, b, losses
+
+
+@mutant("check_train_neuron", None, "a learning rate fixed inside, for the bias only")
+def train_bias_fixed_lr(X, y, lr=1.0, epochs=1000, seed=0):
+    w, b = _init(X, seed)
+    losses = []
+    for _ in range(epochs):
+        p = _sig(X @ w + b)
+        losses.append(_bce(p, y))
+        dz = (p - y) / len(X)
+        w -= lr * X.T @ dz
+        b -= 2.0 * dz.sum(axis=0)
+    return w, b, losses
+
+
+@correct("check_train_neuron", "a while loop counting the epochs down")
+def train_countdown(X, y, lr=1.0, epochs=1000, seed=0):
+    w, b = _init(X, seed)
+    losses = []
+    left = epochs
+    while left > 0:
+        p = _sig(X @ w + b)
+        losses.append(_bce(p, y))
+        w = w - lr * X.T @ (p - y) / len(X)
+        b = b - lr * (p - y).mean(axis=0)
+        left -= 1
+    return w, b, losses
+
+
+@correct("check_train_neuron", "a decaying step: lr / (1 + epoch / 500)")
+def train_decaying_lr(X, y, lr=2.0, epochs=1000, seed=0):
+    w, b = _init(X, seed)
+    losses = []
+    for epoch in range(epochs):
+        step = lr / (1 + epoch / 500)
+        p = _sig(X @ w + b)
+        losses.append(_bce(p, y))
+        dz = (p - y) / len(X)
+        w -= step * X.T @ dz
+        b -= step * dz.sum(axis=0)
+    return w, b, losses

@@ -183,3 +183,84 @@ def train_xor_too_short(hidden, seed, lr=0.1, epochs=20):
 @mutant("check_train_xor", None, "hidden size ignored: always 8 units")
 def train_xor_fixed_width(hidden, seed, lr=2.0, epochs=600):
     return _train(8, seed, lr, epochs)
+
+
+# The arguments: `lr` scales every step, `epochs` counts the losses.
+
+@mutant("check_train_xor", "B13", "the gradient added in: p += g, no lr (numpy arrays)")
+def train_xor_grad_added(hidden, seed, lr=2.0, epochs=600):
+    def update(p, g, lr):
+        p += g
+    return _train(hidden, seed, lr, epochs, update=update)
+
+
+def _train_on_layers(hidden, seed, epochs, step):
+    """The notebook's loop on nnlab's layers, with the parameter update `step(net)`."""
+    from nnlab.layers import Dense, Sigmoid, Tanh
+    from nnlab.losses import binary_cross_entropy
+    from nnlab.network import Sequential
+
+    net = Sequential(Dense(2, hidden, seed=seed), Tanh(), Dense(hidden, 1, seed=seed + 1),
+                     Sigmoid())
+    losses = []
+    for _ in range(epochs):
+        loss, grad = binary_cross_entropy(net.forward(X), Y)
+        losses.append(loss)
+        net.backward(grad)
+        step(net)
+    return net, losses
+
+
+@mutant("check_train_xor", "B13", "the notebook's layers, params[k] += grads[k]")
+def train_xor_layers_grad_added(hidden, seed, lr=2.0, epochs=500):
+    def step(net):
+        grads = net.grads()
+        for k, p in net.params().items():
+            p += grads[k]
+    return _train_on_layers(hidden, seed, epochs, step)
+
+
+@mutant("check_train_xor", None, "lr ignored: p -= g (numpy arrays)")
+def train_xor_no_lr(hidden, seed, lr=2.0, epochs=600):
+    def update(p, g, lr):
+        p -= g
+    return _train(hidden, seed, lr, epochs, update=update)
+
+
+@mutant("check_train_xor", None, "a learning rate fixed inside: sgd_step(..., 2.0)")
+def train_xor_fixed_lr(hidden, seed, lr=2.0, epochs=500):
+    from nnlab.optim import sgd_step
+
+    return _train_on_layers(hidden, seed, epochs,
+                            lambda net: sgd_step(net.params(), net.grads(), 2.0))
+
+
+@mutant("check_train_xor", None, "epochs ignored: a hard-coded range(500)")
+def train_xor_fixed_epochs(hidden, seed, lr=2.0, epochs=500):
+    return _train(hidden, seed, lr, 500)
+
+
+@mutant("check_train_xor", None, "a loss recorded every 10 epochs only")
+def train_xor_sparse_losses(hidden, seed, lr=2.0, epochs=600):
+    net, losses = _train(hidden, seed, lr, epochs)
+    return net, losses[::10]
+
+
+@correct("check_train_xor", "a decaying step lr / (1 + epoch / 300), the notebook's layers")
+def train_xor_decaying(hidden, seed, lr=3.0, epochs=500):
+    from nnlab.optim import sgd_step
+
+    count = [0]
+
+    def step(net):
+        sgd_step(net.params(), net.grads(), lr / (1 + count[0] / 300))
+        count[0] += 1
+    return _train_on_layers(hidden, seed, epochs, step)
+
+
+@correct("check_train_xor", "losses in a preallocated array, float32-free numpy")
+def train_xor_array_losses(hidden, seed, lr=2.0, epochs=600):
+    net, losses = _train(hidden, seed, lr, epochs)
+    out = np.empty(epochs)
+    out[:] = losses
+    return net, out

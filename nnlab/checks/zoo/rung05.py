@@ -240,3 +240,11 @@ def sgd_step_weights_only(params, grads, lr):
 def sgd_step_no_lr(params, grads, lr):
     for key in params:
         params[key] -= grads[key]
+
+
+@mutant("check_sgd_step", None,
+        "right update over grads' keys, unchecked: a missing key is skipped, a (a, 1) "
+        "gradient broadcasts, and no ValueError is raised")
+def sgd_step_unchecked(params, grads, lr):
+    for key, g in grads.items():
+        params[key] -= lr * g
