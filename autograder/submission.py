@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import time
+import warnings
 from io import StringIO
 from pathlib import Path
 
@@ -29,6 +30,13 @@ import nbformat
 from autograder import door, engine, integrity, reference
 from autograder.course import Course, load_config, write_json_atomic
 from autograder.gradebook import read_scores
+
+# nbgrader's Gradebook.add_submission builds a submission's rows before it adds them to
+# its session; SQLAlchemy 2 warns that the back-references wait for that add (three
+# "Object of type <SubmittedAssignment> not in session" lines in every grade run). The rows
+# are committed all the same: the warning says nothing an instructor could act on.
+warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session",
+                        module=r"nbgrader\.api")
 
 SCRATCH = "grader/scratch/submitted"  # nbgrader's submitted_directory when committing
 BUG_LINE = re.compile(r"^(check_\w+) found bug (B\d+) \((.*)\)$")
