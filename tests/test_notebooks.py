@@ -273,14 +273,18 @@ class Course:
                 grades = {g.name: (g.score, g.max_score) for g in sub.grades
                           if g.cell_type == "code"}
                 graded = self.root / "autograded" / student / name / f"{name}.ipynb"
-                errors = {}
+                errors, demo_errors = {}, {}
                 for cell in nbformat.read(str(graded), as_version=4).cells:
+                    failed = [o for o in cell.get("outputs", []) if o.output_type == "error"]
                     texts = [o.get("ename", "") + ": " + o.get("evalue", "") + "\n"
-                             + "\n".join(o.get("traceback", []))
-                             for o in cell.get("outputs", []) if o.output_type == "error"]
+                             + "\n".join(o.get("traceback", [])) for o in failed]
                     if texts and _grade_id(cell):
                         errors[_grade_id(cell)] = "\n".join(texts)
-                results[student] = {"success": True, "grades": grades, "errors": errors}
+                    elif failed:  # a demonstration cell (no grade id)
+                        demo_errors[cell.get("id")] = [(o.get("ename", ""), o.get("evalue", ""))
+                                                       for o in failed]
+                results[student] = {"success": True, "grades": grades, "errors": errors,
+                                    "demo_errors": demo_errors}
         return results
 
 
@@ -348,6 +352,18 @@ def test_blank_release_fails_every_test_without_crashing(course, name):
     passed = [g for g in tests if graded["grades"][g][0] != 0]
     assert not passed, f"{name}: test cells {passed} give points to an empty answer"
     assert set(graded["errors"]) >= set(tests), f"{name}: silent test cells"
+    # a demonstration cell may stop only on an unwritten exercise it calls itself (its stub's
+    # NotImplementedError, bare or inside a check's report), never on a name another cell
+    # failed to set: fall back to nnlab's reference (nnlab.fallback.yours_or_reference)
+    crashed = {cell: errors for cell, errors in graded["demo_errors"].items()
+               if not all(_an_unwritten_exercise(*error) for error in errors)}
+    assert not crashed, f"{name}: demonstration cells crash on the blank release: {crashed}"
+
+
+def _an_unwritten_exercise(ename: str, evalue: str) -> bool:
+    """The error a stub raises, directly or reported by a check that called it."""
+    return ename == "NotImplementedError" or (
+        ename == "CheckFailed" and "raised NotImplementedError" in evalue)
 
 
 @pytest.mark.slow
