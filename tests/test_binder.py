@@ -1,6 +1,7 @@
 """Binder: postBuild, run for real on a copy of the repository in a fresh environment,
 produces the student versions of every notebook and a server that opens on the first one;
-README's Binder link points at that same notebook. Nothing remote is built.
+README's Binder link points at that same notebook. Nothing remote is built. `make lab`,
+run for real on a copy, releases the same student versions and opens JupyterLab on them.
 """
 
 from __future__ import annotations
@@ -187,6 +188,9 @@ def test_postbuild_writes_a_student_version_of_every_notebook(built):
         assert graded == source_ids, f"student/{name} lost graded cells: {source_ids - graded}"
     signpost = (repo / "student" / "README.md").read_text()
     assert "`notebooks/`" in signpost and "try first" in signpost, signpost
+    # the notebook Binder opens says it too, in its first cell
+    first = nbformat.read(repo / FIRST, as_version=4).cells[0].source
+    assert "`notebooks/`" in first and "try first" in first, first
 
 
 @pytest.mark.slow
@@ -254,3 +258,46 @@ def test_the_server_postbuild_configured_opens_on_the_first_notebook(built, tmp_
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+# --------------------------------------------------------------------------- make lab, for real
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("binder")
+def test_make_lab_opens_jupyter_on_the_student_versions_and_keeps_them(repo_root, tmp_path):
+    """`make lab` in a copy of the repository, its venv a stand-in: the real python (so
+    scripts/student-versions.sh releases every notebook with nbgrader) and a `jupyter` that
+    records how it was started. A second `make lab` keeps the student's work."""
+    repo = _copy_repository(repo_root, tmp_path / "repo")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    started = tmp_path / "jupyter-args"
+    for tool, body in (("python", f'exec {_venv_python(repo_root)} "$@"'),
+                       ("jupyter", f'echo "$@" >> {started}')):
+        (venv / "bin" / tool).write_text(f"#!/bin/sh\n{body}\n")
+        (venv / "bin" / tool).chmod(0o755)
+    (venv / ".installed-stamp").touch()  # newer than pyproject.toml: nothing to install
+    parent_bin = str(Path(_venv_python(repo_root)).parent)  # alembic, which nbgrader runs
+    env = dict(os.environ, PATH=os.pathsep.join([parent_bin, os.environ["PATH"]]))
+
+    def make_lab():
+        done = subprocess.run(["make", "lab", f"VENV={venv}"], cwd=repo, env=env,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    make_lab()
+    sources = sorted(p.name for p in (repo / "notebooks").glob("*.ipynb"))
+    assert sorted(p.name for p in (repo / "student").glob("*.ipynb")) == sources
+    for name in sources:
+        text = (repo / "student" / name).read_text()
+        assert not [m for m in INSTRUCTOR_ONLY if m in text], f"student/{name}: solutions left"
+    first = "\n".join(c.source for c in nbformat.read(repo / FIRST, as_version=4).cells)
+    assert "`notebooks/`" in first and "try first" in first, "00 does not signpost the key"
+    assert started.read_text().split()[:2] == ["lab", "--notebook-dir=student"]
+
+    work = repo / FIRST
+    work.write_text(work.read_text().replace("YOUR CODE HERE", "my own work", 1))
+    make_lab()
+    assert "my own work" in work.read_text(), "make lab overwrote the student's work"
+    assert len(started.read_text().splitlines()) == 2

@@ -1,16 +1,22 @@
 """`python -m nnlab.checks notebook`: a self-learner's whole-notebook check, run for real
-(a kernel per run) on small nbgrader-style notebooks written here."""
+(a kernel per run) on small nbgrader-style notebooks written here, and on a real course
+notebook with a catalogued bug, against the grader's diagnosis of the same file."""
 
 from __future__ import annotations
 
+import csv
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from nnlab.checks.notebook import hidden_variant
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SETUP = "import numpy as np\nfrom nnlab.checks import check_sigmoid"
 NAIVE = "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))"
@@ -74,3 +80,50 @@ def test_the_hidden_run_adds_hidden_true_to_every_check_call():
     # a source notebook's test cell already makes its hidden call: nothing to add
     assert hidden_variant("check_x(f, hidden=True)") is None
     assert hidden_variant("assert z_by_hand == [1]") is None
+
+
+def _bugs_named(report: str) -> set[tuple[str, str]]:
+    """(grade id, bug id) of each failing test cell in the command's report."""
+    named = set()
+    for block in re.split(r"^(?=PASS|FAIL)", report, flags=re.M):
+        head = re.match(r"FAIL  (\w+) ", block)
+        if head:
+            bug = re.search(r"found bug (B\d+)", block)
+            named.add((head[1], bug[1] if bug else ""))
+    return named
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("grading-checks_notebook")
+def test_a_course_notebook_with_a_catalogued_bug_gets_the_graders_diagnosis(tmp_path):
+    """The README's example, student/03_hidden_layer.ipynb, with seed 002's ReLU derivative
+    (B8) typed into the solved release: the command names the bug the grader names."""
+    from autograder.injections import BUGS
+    from autograder.sample import solved
+
+    name, root = "03_hidden_layer", tmp_path / "course"
+    (bug,) = [b for b in BUGS[name] if b.bug == "B8"]
+
+    def cli(*args):
+        done = subprocess.run([sys.executable, "-m", "autograder", *args, "--course", str(root)],
+                              capture_output=True, text=True, timeout=1800, cwd=ROOT)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    cli("release", name)
+    release = nbformat.read(str(root / "release" / name / f"{name}.ipynb"), as_version=4)
+    nb = solved(release, nbformat.read(str(ROOT / "notebooks" / f"{name}.ipynb"), as_version=4))
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == bug.answer]
+    cell.source = bug.code
+    submitted = root / "submitted" / "learner" / name / f"{name}.ipynb"
+    submitted.parent.mkdir(parents=True)
+    nbformat.write(nb, str(submitted))
+
+    mine = _run(submitted)
+    assert mine.returncode == 1, mine.stdout + mine.stderr
+    cli("grade")
+    cli("report")
+    with open(root / "reports" / "diagnoses.csv", newline="") as fh:
+        graders = {(d["grade_id"], d["bug"]) for d in csv.DictReader(fh)
+                   if d["student"] == "learner"}
+    assert graders == {(bug.test, "B8")}, graders
+    assert _bugs_named(mine.stdout) == graders, mine.stdout

@@ -1,9 +1,11 @@
 """nnlab.fallback: a demonstration cell gets the student's function, or the reference
 with a note, and a real bug in the student's function is not hidden."""
 
+import numpy as np
 import pytest
 
-from nnlab.fallback import yours_or_reference
+from nnlab import layers
+from nnlab.fallback import layer_probe, yours_or_reference
 from nnlab.train import iterate_minibatches
 
 
@@ -52,3 +54,18 @@ def test_a_buggy_answer_raises_its_own_error():
     with pytest.raises(ZeroDivisionError):
         yours_or_reference(buggy, reference, lambda f: f(1), name="double",
                            exercise="Exercise 1")
+
+
+class HalfWrittenDense(layers.Dense):
+    """A student's Dense whose forward works and whose backward is still the stub."""
+
+    def backward(self, dY):
+        raise NotImplementedError()
+
+
+@pytest.mark.parametrize("yours, expected", [
+    (layers.Dense, "yours"), (HalfWrittenDense, "reference"), (None, "reference")])
+def test_a_layer_class_falls_back_unless_forward_and_backward_both_run(yours, expected):
+    got = yours_or_reference(yours, layers.Dense, layer_probe(np.ones((4, 2)), 2, 3, seed=0),
+                             name="Dense", exercise="the Dense exercise")
+    assert got is (yours if expected == "yours" else layers.Dense)

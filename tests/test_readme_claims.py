@@ -94,3 +94,16 @@ def test_the_readmes_diagnosis_is_what_check_dense_prints():
         check_dense(space["Dense"], part="backward")
     assert failed.value.bug == "B1"
     assert _normal(str(failed.value)) == _normal(shown[1]), str(failed.value)
+
+
+def test_the_ladder_lists_every_notebook_of_the_manifest():
+    """README's ladder table: one row per notebook of notebooks/manifest.json, in order,
+    its number the notebook's prefix."""
+    import json
+
+    manifest = list(json.loads((ROOT / "notebooks" / "manifest.json").read_text())["notebooks"])
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## The ladder\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d\d) \| `(\w+)` \|", section, re.M)
+    assert [name for _, name in rows] == manifest, (rows, manifest)
+    assert all(name.startswith(number + "_") for number, name in rows), rows
