@@ -12,7 +12,8 @@ an earlier cell disabled. This file is never imported by the grader.
 from nnlab.checks._core import CATALOGUE, CheckFailed  # noqa: F401
 from nnlab.checks.triage import triage  # noqa: F401
 
-#: (check name, positional argument names' types, keyword arguments) per call, in order.
+#: (check name, the first argument's type, keyword arguments, the cell's execution count)
+#: per call, in order.
 CALLS: list = []
 
 NAMES = (
@@ -29,9 +30,18 @@ NAMES = (
 )
 
 
+def _cell():
+    """IPython's execution count while this cell runs (the judge keeps the calls made by
+    the last cell run, the test cell, by this number)."""
+    try:
+        return get_ipython().execution_count  # noqa: F821 (IPython's builtin in a kernel)
+    except NameError:
+        return None
+
+
 def _stub(name):
     def check(obj=None, *args, **kwargs):
-        CALLS.append((name, type(obj).__name__, dict(kwargs)))
+        CALLS.append((name, type(obj).__name__, dict(kwargs), _cell()))
         print(f"{name}: this test is judged by the grader, outside this kernel")
 
     check.__name__ = check.__qualname__ = name

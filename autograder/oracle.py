@@ -429,9 +429,10 @@ class Oracle:
         """The notebook's global `name`: a value, or a Proxy (NameError when undefined)."""
         return self.request("lookup", name)
 
-    def stubs(self, names: list[str], since: int) -> dict:
-        """The stub checks' calls since `since`, and whether each of `names` is the stub."""
-        return self.request("stubs", list(names), since)
+    def stubs(self, names: list[str], since: int, last: bool = False) -> dict:
+        """The stub checks' calls since `since` (with `last`, only the last cell's), and
+        whether each of `names` is the stub."""
+        return self.request("stubs", list(names), since, bool(last))
 
     def request(self, op: str, *args, seconds: float | None = None, forbid=()):
         if self.dead:

@@ -317,14 +317,19 @@ def _defaults(obj):
             and type(p.default) in PLAIN}
 
 
-def _stubs(names, since):
+def _stubs(names, since, last=False):
+    """The stub checks' calls since `since`; with `last`, only those of the last cell run
+    (a cell's calls carry IPython's execution count, which silent requests leave alone)."""
     checks = sys.modules.get("nnlab.checks")
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    cell = shell.execution_count if last and shell is not None else None
     calls = list(getattr(checks, "CALLS", []))[since:]
     space = _user_ns()
     bound = {n: space.get(n) is getattr(checks, n, object()) for n in names}
     return {"calls": [[str(c[0]), str(c[1]), sorted([str(k), repr(v)] for k, v in c[2].items())]
                       for c in calls
-                      if isinstance(c, tuple) and len(c) == 3 and isinstance(c[2], dict)],
+                      if isinstance(c, tuple) and len(c) == 4 and isinstance(c[2], dict)
+                      and (cell is None or c[3] == cell)],
             "count": len(getattr(checks, "CALLS", [])), "bound": bound,
             "stub": bool(getattr(checks, "CALLS", None) is not None)}
 
@@ -371,7 +376,7 @@ def _run(req, decode):
     if op == "next":
         return next(args[0])
     if op == "stubs":
-        return _stubs(args[0], args[1])
+        return _stubs(*args[:3])
     if op == "ping":
         return "pong"
     raise ValueError(f"unknown request {op!r}")

@@ -168,11 +168,6 @@ class JudgedExecute(Execute):
             self._start_oracle()
         if self.judged and is_test_cell(cell) and grade_id in self._instructor.tests:
             cell.source = self._instructor.tests[grade_id]  # as OverwriteCells does
-        if self.judged and is_test_cell(cell) and not self._oracle.dead:
-            try:  # checks a demonstration cell called before this test are not its own
-                self._stub_count = int(self._oracle.stubs([], 0)["count"])
-            except BaseException:  # noqa: BLE001 (a kernel that cannot say is judged below)
-                pass
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -233,12 +228,16 @@ class JudgedExecute(Execute):
         return verdict
 
     def _compare(self, verdict, kernel_failed: bool) -> None:
-        """An integrity event when the kernel's own run of the cell disagrees."""
+        """An integrity event when the kernel's own run of the cell disagrees.
+
+        Only the checks this test cell called count: the stubs note each call's execution
+        count, and the test cell is the last cell the kernel ran (a demonstration cell's
+        calls carry their own)."""
         if self._oracle.dead:
             return
         names = sorted({c[0] for c in verdict.calls})
         try:
-            stubs = self._oracle.stubs(names, self._stub_count)
+            stubs = self._oracle.stubs(names, self._stub_count, last=True)
             self._stub_count = int(stubs["count"])
             why = disagreement(verdict, stubs["calls"], kernel_failed, stubs)
         except BaseException as exc:  # a kernel that cannot say what it ran: flagged too

@@ -133,6 +133,7 @@ def _run(kc, code):
     _drain(kc)
     reply = kc.execute_interactive(code, output_hook=lambda msg: None, timeout=120)
     assert reply["content"]["status"] == "ok", reply["content"]
+    return reply["content"]["execution_count"]
 
 
 def _drain(kc):
@@ -442,4 +443,17 @@ def test_the_boot_installs_the_stub_checks(kernel):
     assert info["stub"] is True
     assert ["check_sigmoid", "NoneType", [["hidden", "True"]]] in info["calls"]
     json.dumps(info)  # plain data only
+
+
+def test_a_test_cells_stub_calls_are_told_from_other_cells(kernel):
+    # The judge compares a test cell's own calls with its verdict: a demonstration cell's
+    # calls before it (or a thread's, in another cell) carry another execution count.
+    _, kc, oracle = kernel
+    since = oracle.stubs([], 0)["count"]
+    _run(kc, "import nnlab.checks as _c\n_c.check_tanh(1, hidden=False)")
+    _run(kc, "_c.check_relu(2.0)\n_c.check_relu(3.0, hidden=True)")
+    oracle.request("ping")  # a silent request between the cell and the question
+    calls = oracle.stubs(["check_relu"], since, last=True)["calls"]
+    assert calls == [["check_relu", "float", []], ["check_relu", "float", [["hidden", "True"]]]]
+    assert len(oracle.stubs([], since)["calls"]) == 3  # without a cell: every call since
 
