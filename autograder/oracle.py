@@ -525,8 +525,8 @@ class Oracle:
                 self._in_session = False
                 with contextlib.suppress(zmq.ZMQError):
                     self.side.send_string("bye ", zmq.NOBLOCK)
-                if self._wait(msg_id, self.grace) is None and not self.dead:
-                    self._settle(msg_id)
+                if not self.dead and self._wait(msg_id, self.grace) is None:
+                    self._settle(msg_id)  # a dead oracle waits for nothing more
 
     def _side_request(self, body: str, seconds: float) -> str:
         self._sent += 1
