@@ -47,6 +47,18 @@ def test_right_loop_on_a_per_sample_db_passes_and_names_that_cell(capsys):
     assert train.__globals__["neuron_gradients"] is mine
 
 
+def test_a_right_loop_and_a_clipping_loss_blame_the_overflowing_forward(capsys):
+    # issue 10's case: a step so large that z overflows; the loss clips as it should, the
+    # overflow is neuron_forward's exp(z) / (1 + exp(z)), and nothing is told to clip
+    forward = corpus._NEURON.replace("return expit(X @ w + b)",
+                                     "z = X @ w + b\n    return np.exp(z) / (1 + np.exp(z))")
+    train = corpus.cell(forward + corpus._TRAIN.replace("lr=1.0", "lr=1e6"), "train_neuron")
+    check_train_neuron(train)
+    out = capsys.readouterr().out
+    assert "this cell is right; `neuron_forward` has bug B17: fix it first" in out
+    assert "clip" not in out.lower()
+
+
 def test_wrong_loop_on_a_wrong_component_is_named_by_its_own_bug():
     train = corpus.cell(corpus._NEURON + corpus._GRADS_PER_SAMPLE_DB
                         + corpus._TRAIN.replace("w = w - lr * dw", "w = w - lr * w"),
