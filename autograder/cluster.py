@@ -16,6 +16,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+import dask
 from distributed import Client, LocalCluster
 from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -71,6 +72,9 @@ class GradingHost(WorkerPlugin):
             self._slot_lock.close()
 
 
+HEALTH_ONLY = ["distributed.http.health"]
+
+
 @contextmanager
 def connect(scheduler: str | None = None, jobs: int = 2, certs_dir: Path | None = None,
             limits: dict | None = None, log_dir: Path | None = None):
@@ -82,10 +86,15 @@ def connect(scheduler: str | None = None, jobs: int = 2, certs_dir: Path | None 
     if scheduler is None:
         os.environ.update(BLAS_ENV)  # the worker processes inherit it
         security = Security.temporary()
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", protocol="tls://", security=security,
-                               dashboard_address=None, worker_dashboard_address=None,
-                               memory_limit=0, silence_logs=logging.ERROR)
+        # Dask serves HTTP routes (information pages, metrics) in plain HTTP even without
+        # a dashboard: the local cluster keeps only /health, so no other user of the
+        # machine reads its task keys or logs (the workers get this config too).
+        with dask.config.set({"distributed.scheduler.http.routes": HEALTH_ONLY,
+                              "distributed.worker.http.routes": HEALTH_ONLY}):
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", protocol="tls://", security=security,
+                                   dashboard_address=None, worker_dashboard_address=None,
+                                   memory_limit=0, silence_logs=logging.ERROR)
         client = Client(cluster, security=security)
     else:
         if not scheduler.startswith("tls://"):

@@ -78,6 +78,30 @@ def test_an_unencrypted_or_unauthenticated_scheduler_is_refused(tmp_path):
 
 
 @pytest.mark.slow
+def test_the_local_default_serves_no_information_pages_over_http():
+    """Dask's HTTP server runs even without a dashboard, in plain HTTP: the local cluster
+    keeps /health only (Dask's default also serves task keys, logs and metrics)."""
+    import urllib.error
+    import urllib.request
+
+    def status(port, path):
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10).status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    with cluster.connect(None, 1) as client:
+        info = client.scheduler_info()
+        ports = [info["services"]["dashboard"],
+                 *(w["services"]["dashboard"] for w in info["workers"].values())]
+        assert len(ports) == 2
+        for port in ports:
+            assert status(port, "/health") == 200
+            for page in ("/info/main/workers.html", "/metrics", "/json/counts.json"):
+                assert status(port, page) == 404, (port, page)
+
+
+@pytest.mark.slow
 def test_the_local_default_refuses_a_client_of_another_authority(tmp_path):
     """Another user of this machine (a kernel's user) cannot submit work to the local
     workers, which run as the grader: they speak TLS with a certificate made in memory."""
