@@ -506,11 +506,7 @@ class Oracle:
             return
         token = f"s{time.monotonic_ns()}"
         expr = f"__import__('_nnlab_oracle').session({token!r})"
-        msg_id = self.session.send(
-            self.socket, "execute_request",
-            {"code": "", "silent": True, "store_history": False,
-             "user_expressions": {"r": expr}, "allow_stdin": False,
-             "stop_on_error": False})["header"]["msg_id"]
+        msg_id = self._send(expr)
         began = self._side_wait(f"hello {token}", self.seconds + self.grace, shell=msg_id)
         self._in_session = began is True
         if not self._in_session:  # it ended at once, or never began: go on without it
@@ -637,13 +633,16 @@ class Oracle:
 
     # ------------------------------------------------------------------ the wire
 
-    def _execute(self, expr: str, seconds: float) -> dict:
-        """Run `expr` as a silent user expression; its result dict, or RemoteTimeout."""
+    def _send(self, expr: str) -> str:
+        """Ask the kernel to evaluate `expr` as a silent user expression; the msg_id."""
         content = {"code": "", "silent": True, "store_history": False,
                    "user_expressions": {"r": expr}, "allow_stdin": False,
                    "stop_on_error": False}
-        msg = self.session.send(self.socket, "execute_request", content)
-        msg_id = msg["header"]["msg_id"]
+        return self.session.send(self.socket, "execute_request", content)["header"]["msg_id"]
+
+    def _execute(self, expr: str, seconds: float) -> dict:
+        """Run `expr` as a silent user expression; its result dict, or RemoteTimeout."""
+        msg_id = self._send(expr)
         try:
             reply = self._wait(msg_id, seconds)
         except RemoteTimeout:
