@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--student", action="append", help="only these students (repeatable)")
     g.add_argument("--assignment", action="append", help="only these assignments")
     g.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    g.add_argument("--run-every-cell", action="store_true",
+                   help="run the demonstrations tagged skip-in-grading too (by default a "
+                        "grading run leaves them out when no later cell reads what they set)")
     f = sub.add_parser("feedback", parents=[common], help="HTML feedback per graded notebook")
     f.add_argument("assignments", nargs="*")
     sub.add_parser("report", parents=[common],
@@ -181,7 +184,8 @@ def _command(course: Course, args) -> int:
                          nproc=args.nproc, limits=not args.no_limits, students=args.student,
                          assignments=args.assignment, force=args.force,
                          scheduler=args.scheduler,
-                         certs=Path(args.certs) if args.certs else None, progress=True)
+                         certs=Path(args.certs) if args.certs else None, progress=True,
+                         every_cell=args.run_every_cell)
         failures += [f"task lost: {w['unit']}: {w['why']}" for w in done["failed_workers"]]
         print(f"graded {done['graded']}, skipped {done['skipped']} unchanged; "
               f"logs: {' '.join(done['logs'])}")

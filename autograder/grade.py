@@ -26,11 +26,16 @@ from autograder.gradebook import share_engines
 from autograder.progress import Progress
 
 
-def settings_for(timeout_cell: int, timeout_submission: int, kernel_name: str | None) -> dict:
-    """The nbgrader settings a grade run passes to every worker (part of the content hash)."""
+def settings_for(timeout_cell: int, timeout_submission: int, kernel_name: str | None,
+                 every_cell: bool = False) -> dict:
+    """The nbgrader settings a grade run passes to every worker (part of the content hash).
+
+    `every_cell`: run the demonstrations tagged skip-in-grading too (autograder.skipping).
+    """
     settings = {"Execute.timeout": timeout_cell,
                 "JudgedExecute.timeout": timeout_cell,
-                "JudgedExecute.submission_timeout": timeout_submission}
+                "JudgedExecute.submission_timeout": timeout_submission,
+                "JudgedExecute.skip_tagged": not every_cell}
     if kernel_name:
         settings["Execute.kernel_name"] = kernel_name
         settings["JudgedExecute.kernel_name"] = kernel_name
@@ -87,7 +92,7 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
         timeout_submission: int = 300, memory_mb: int = 2048, nproc: int = 64,
         limits: bool = True, students=None, assignments=None, force: bool = False,
         scheduler: str | None = None, certs: Path | None = None, progress: bool = False,
-        echo=SAY) -> dict:
+        every_cell: bool = False, echo=SAY) -> dict:
     """Grade the class. Returns {"graded": n, "skipped": n, "failed_workers": [...]}:
     the last lists the submissions whose task never came back (recorded as
     error:grader-error, graded again by the next run)."""
@@ -100,7 +105,7 @@ def run(course: Course, *, jobs: int = 2, timeout_cell: int = 30,
         raise ValueError(f"no assignments under {course.source}; run `release` first")
     name = (kernel.spec_name(memory_mb, timeout_submission, nproc) if limits else None)
     write_course_config(course, kernel_name=name)
-    settings = settings_for(timeout_cell, timeout_submission, name)
+    settings = settings_for(timeout_cell, timeout_submission, name, every_cell)
     share_engines()  # the coordinator's throughput: see gradebook.share_engines
     lock_down(course)
     lock = _lock_course(course)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
+from autograder.skipping import tagged_cells
 from nnlab.checks import REGISTRY, CheckFailed
 from nnlab.checks._student import RemoteTimeout
 
@@ -44,16 +45,19 @@ def _parse(source: str):
 @dataclass
 class Instructor:
     """What the judge takes from the instructor's notebook: the test cells' sources by
-    grade_id, the names its import cells bring in, the names its solution cells define."""
+    grade_id, the names its import cells bring in, the names its solution cells define,
+    and its demonstrations tagged `skip-in-grading` (cell id -> source, see skipping.py)."""
 
     tests: dict[str, str] = field(default_factory=dict)
     imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     solutions: set[str] = field(default_factory=set)
+    skippable: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_notebook(cls, nb, trusted=lambda cell: True) -> Instructor:
         """Read `nb`; only cells for which `trusted(cell)` holds give tests and imports."""
         found = cls()
+        tagged = tagged_cells(nb)
         for cell in nb.cells:
             if cell.get("cell_type") != "code":
                 continue
@@ -69,6 +73,8 @@ class Instructor:
             else:
                 for node in tree.body:
                     found.imports.update(_imported(node))
+                if cell.get("id") in tagged:
+                    found.skippable[cell["id"]] = tagged[cell["id"]]
         return found
 
     @classmethod

@@ -11,7 +11,9 @@ compared with it (an integrity flag when they disagree). After each test cell it
 the kernel whether the student left it fit to judge (the recursion limit, numpy, the
 course's modules). When the kernelspec asks for it, the kernel runs in a bubblewrap
 sandbox (`create_kernel_manager`, autograder.sandbox); when the submission's time runs out,
-the cells not yet run are marked so and the rest still counts. What happened (a cell timed
+the cells not yet run are marked so and the rest still counts. The demonstrations the
+instructor's notebook tags `skip-in-grading` are left out when no later cell reads what
+they set (autograder.skipping; `skip_tagged=False` runs them). What happened (a cell timed
 out, the kernel died or stopped answering, the limit struck, a disagreement) is appended
 to `EVENTS` for the coordinator to record. `HideHiddenTests` also replaces outputs and
 attachments over a size limit by a note.
@@ -38,7 +40,7 @@ from nbconvert.preprocessors import Preprocessor
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, Unicode
 
-from autograder import kernel, sandbox
+from autograder import kernel, sandbox, skipping
 from autograder.judge import Instructor, disagreement, is_test_cell, judge
 from autograder.oracle import Oracle
 
@@ -79,6 +81,9 @@ class JudgedExecute(Execute):
                              "run of it is only compared).").tag(config=True)
     instructor_notebook = Unicode("", help="The instructor's notebook the test cells are "
                                            "taken from.").tag(config=True)
+    skip_tagged = Bool(True, help="Leave out the demonstrations the instructor's notebook "
+                                  "tags skip-in-grading, when no later cell reads what they "
+                                  "set (see autograder.skipping).").tag(config=True)
     oracle_seconds = Float(10.0, help="Seconds any one request to the kernel may take when "
                                       "the check gives no limit of its own.").tag(config=True)
 
@@ -115,7 +120,12 @@ class JudgedExecute(Execute):
         self._current = (None, None, "")
         self._expired, self._unhealthy = False, set()
         self._oracle, self._stopped, self._stub_count = None, None, 0
-        self._instructor = self._read_instructor(nb, resources) if self.judged else None
+        self._instructor = (self._read_instructor(nb, resources)
+                            if self.judged or self.skip_tagged else None)
+        self._skip = (skipping.cells_to_skip(nb, self._instructor.skippable,
+                                             self._instructor.tests,
+                                             set(self._instructor.imports))
+                      if self.skip_tagged else set())
         timer = threading.Timer(self.submission_timeout, self._out_of_time)
         timer.daemon = True
         timer.start()
@@ -155,6 +165,11 @@ class JudgedExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if index in self._skip:  # a demonstration no later cell reads from
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                   text=skipping.NOTE)]
+            cell.execution_count = None
+            return cell, resources
         if self._expired:  # the submission's time ran out: later cells are not run, and
             return _not_run(cell), resources  # what already ran keeps its points
         self._current = (index, grade_id, cell.get("source", ""))

@@ -5,7 +5,8 @@ a small class hands it in: `perfect` (the instructor's solutions), `blank` (the 
 given), `buggy` (the solutions with one catalogued bug per notebook, taken from the bug
 injections the notebook tests already define) and `absent` (one notebook handed in, no
 folder for the others). Then `grade` with its default limits, `feedback` and `report`;
-the tests read only the course folder: reports/*.csv and feedback/*.html.
+the tests read only the course folder: reports/*.csv and feedback/*.html. The same three
+students are graded once more with `--run-every-cell`, which must change no verdict.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import csv
 import html
 import json
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -33,6 +35,12 @@ MANIFEST = json.loads((ROOT / "notebooks" / "manifest.json").read_text())["noteb
 NOTEBOOKS = sorted(MANIFEST)
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+# A student whose train_xor reads the global X, y of 04's first demonstration (tagged
+# skip-in-grading) instead of making its own: that demonstration must run for them, and so
+# must the next, which hands X and y to calls that could change them; the rest still go.
+GLOBALS_READER = ("04_xor", "X, y = xor_gate()", {"nb04-04-b4", "nb04-06-by-hand"})
 
 
 def _points(name: str, kind: str) -> dict[str, float]:
@@ -59,11 +67,8 @@ def _gid(cell) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
-def _filled(release, source, replace: dict[str, str] | None = None, graded_only=False):
-    """The release with the instructor's answers typed in (markers dropped), some replaced.
-
-    `graded_only` drops the demonstration cells (only markdown and grade cells stay),
-    so a bug student costs little more than its test cells' time."""
+def _filled(release, source, replace: dict[str, str] | None = None):
+    """The release with the instructor's answers typed in (markers dropped), some replaced."""
     answers = {_gid(c): "\n".join(line for line in c.source.splitlines()
                                   if not SOLUTION_MARKER.match(line))
                for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
@@ -72,8 +77,6 @@ def _filled(release, source, replace: dict[str, str] | None = None, graded_only=
     for cell in nb.cells:
         if _gid(cell) in answers:
             cell.source = answers[_gid(cell)]
-    if graded_only:
-        nb.cells = [c for c in nb.cells if c.cell_type == "markdown" or _gid(c)]
     return nb
 
 
@@ -99,9 +102,14 @@ def course(tmp_path_factory):
         if name in bugs:
             bug = bugs[name]
             code = textwrap.dedent(bug.source).strip("\n")
-            students["buggy"] = _filled(release, source, {bug.answer: code}, graded_only=True)
+            students["buggy"] = _filled(release, source, {bug.answer: code})
         if name == NOTEBOOKS[0]:
             students["absent"] = release
+        if name == GLOBALS_READER[0]:  # train_xor on the X, y a demonstration set
+            answer = next(c.source for c in source.cells if _gid(c) == "train_xor")
+            students["reads-globals"] = _filled(release, source, {"train_xor": "\n".join(
+                line for line in answer.splitlines() if line.strip() != GLOBALS_READER[1]
+                and not SOLUTION_MARKER.match(line))})
         for student, nb in students.items():
             folder = root / "submitted" / student / name
             folder.mkdir(parents=True)
@@ -166,7 +174,8 @@ def test_a_student_without_a_folder_is_missing_not_zero(course):
         assert row["status"] == "missing" and row["score"] == "", row
     assert course["grades"][("absent", NOTEBOOKS[0])]["status"] == "graded"
     assert "0 submission(s) graded with a problem" in course["out"]["grade"]
-    assert f"{len(NOTEBOOKS) - 1} missing" in course["out"]["grade"]
+    # absent and reads-globals each hand in one notebook
+    assert f"{2 * (len(NOTEBOOKS) - 1)} missing" in course["out"]["grade"]
 
 
 def _visible_text(page: str) -> str:
@@ -209,3 +218,61 @@ def test_feedback_never_contains_hidden_test_code(course, name):
         assert any(line in text for line in visible_tests), (name, student, visible_tests)
         leaked = sorted(line for line in secret if line in text)
         assert not leaked, f"{path} shows hidden test code: {leaked}"
+
+
+@pytest.fixture(scope="module")
+def every_cell(course, tmp_path_factory):
+    """The perfect, blank and buggy students graded again, the demonstrations tagged
+    skip-in-grading run too (`grade --run-every-cell`)."""
+    root = tmp_path_factory.mktemp("course-every-cell") / "course"
+    _cli("release", "--course", str(root))
+    for student in ("perfect", "blank", "buggy"):
+        shutil.copytree(course["root"] / "submitted" / student, root / "submitted" / student)
+    graded = _cli("grade", "--course", str(root), "--run-every-cell")
+    _cli("report", "--course", str(root))
+    with open(root / "reports" / "grades.csv", newline="") as fh:
+        grades = {(r["student"], r["assignment"]): r for r in csv.DictReader(fh)}
+    with open(root / "reports" / "diagnoses.csv", newline="") as fh:
+        diagnoses = list(csv.DictReader(fh))
+    return {"root": root, "grades": grades, "diagnoses": diagnoses, "out": graded.stdout}
+
+
+def _tagged(name: str) -> set[str]:
+    from autograder.skipping import SKIP_TAG
+
+    nb = nbformat.read(str(ROOT / "notebooks" / f"{name}.ipynb"), as_version=4)
+    return {c.get("id") for c in nb.cells if SKIP_TAG in c.metadata.get("tags", [])}
+
+
+def _left_out(root: Path, student: str, name: str) -> set[str]:
+    from autograder.skipping import NOTE
+
+    nb = nbformat.read(str(root / "autograded" / student / name / f"{name}.ipynb"),
+                       as_version=4)
+    return {c.get("id") for c in nb.cells if c.cell_type == "code"
+            and [o.get("text") for o in c.get("outputs", [])] == [NOTE]}
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_leaving_out_the_demonstrations_changes_no_verdict(course, every_cell, name):
+    fields = ("status", "score", "max_score", "reasons")
+    for student in ("perfect", "blank", "buggy"):
+        mine, theirs = course["grades"][(student, name)], every_cell["grades"][(student, name)]
+        assert [mine[f] for f in fields] == [theirs[f] for f in fields], (student, mine, theirs)
+
+    def said(diagnoses):
+        return sorted((d["student"], d["grade_id"], d["bug"], d["message"]) for d in diagnoses
+                      if d["assignment"] == name and d["student"] != "absent")
+
+    assert said(course["diagnoses"]) == said(every_cell["diagnoses"])
+    # and the default run did leave them out, of the perfect submission every tagged one
+    assert _left_out(course["root"], "perfect", name) == _tagged(name) != set()
+    assert _left_out(every_cell["root"], "perfect", name) == set()
+
+
+def test_a_demonstration_a_students_answer_reads_is_run_for_them(course):
+    name, _, kept = GLOBALS_READER
+    row, perfect = course["grades"][("reads-globals", name)], course["grades"][("perfect", name)]
+    assert (row["status"], row["score"]) == ("graded", perfect["score"]), row
+    left_out = _left_out(course["root"], "reads-globals", name)
+    assert left_out == _tagged(name) - kept, left_out

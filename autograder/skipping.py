@@ -1,0 +1,243 @@
+"""Which demonstration cells a grading run may leave out, and why that cannot change a grade.
+
+The course's notebooks teach with demonstrations: sweeps over seeds and learning rates,
+trainings on MNIST, plots. They are most of a notebook's run time (28 of 40 s for the whole
+course) and no test reads what they compute. The instructor tags such a cell
+`skip-in-grading` in the source notebook (as otter-grader's `otter_ignore`); a grading run
+then leaves it out, and its output in the graded notebook and the feedback says so. Only
+the instructor's word counts: the tag is read from the source notebook, never from the
+submission, and a cell is left out only when
+
+* the submission still holds it unchanged (same cell id, same source, no nbgrader metadata):
+  a demonstration the student edited is their code and runs;
+* no cell that still runs after it reads a name it may set: the names it assigns, defines
+  or imports, and the objects it changes through an attribute, an item or a method call,
+  or hands to a call. Later cells are read with `symtable` (what they read as globals, a
+  function's own locals aside); a cell that reaches names dynamically (`globals()`,
+  `eval`, `get_ipython`, ...) or does not parse counts every word in it as read.
+
+So a student whose `train_a` reads the `patient_a` a demonstration made keeps that
+demonstration running. What the rule cannot see is a demonstration that changes state no
+name shows (numpy's global random state, a module's attribute through a function): the
+instructor tags only cells that do not, and `tests/test_skipping.py` grades the real course
+both ways and compares every test cell's verdict.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import symtable
+
+SKIP_TAG = "skip-in-grading"
+NOTE = ("[not run in grading: a demonstration no test depends on (tagged skip-in-grading "
+        "by the instructor). Run it in your own notebook to see its output.]\n")
+# Ways a cell reaches names that no symbol table shows.
+DYNAMIC = {"globals", "locals", "vars", "eval", "exec", "get_ipython", "__import__",
+           "__main__", "__builtins__", "sys", "inspect", "setattr", "getattr", "delattr"}
+# Builtins that never change their arguments (a call to anything else may).
+PURE = {"len", "print", "float", "int", "str", "bool", "repr", "format", "range", "enumerate",
+        "zip", "min", "max", "sum", "abs", "round", "sorted", "list", "tuple", "set", "dict",
+        "isinstance", "type", "any", "all", "id", "hash"}
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def python_of(source: str) -> str | None:
+    """The cell as plain Python (IPython's magics and shell escapes turned into calls),
+    or None when it does not parse."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        code = TransformerManager().transform_cell(source)
+        ast.parse(code)
+    except Exception:
+        return None
+    return code
+
+
+def reads(source: str) -> set[str]:
+    """Every global name the cell may read before it binds it itself (a superset)."""
+    code = python_of(source)
+    words = set(WORD.findall(source))
+    if code is None or words & DYNAMIC:
+        return words
+    try:
+        table = symtable.symtable(code, "<cell>", "exec")
+    except SyntaxError:
+        return words
+    found: set[str] = set()
+    _statements(ast.parse(code).body, set(), found)
+    for scope in _nested(table):  # functions, classes, lambdas, comprehensions
+        found |= {s.get_name() for s in scope.get_symbols()
+                  if s.is_referenced() and s.is_global()}
+    return found
+
+
+def _nested(table):
+    stack = list(table.get_children())
+    while stack:
+        scope = stack.pop()
+        stack.extend(scope.get_children())
+        yield scope
+
+
+def _targets(node) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _statements(body, bound: set[str], found: set[str]) -> None:
+    """The module-level reads of `body` in order: a name counts once it is loaded before
+    this cell has certainly bound it (a loop's target is bound inside the loop only)."""
+    bound = set(bound)
+    for st in body:
+        if isinstance(st, (ast.Assign, ast.AnnAssign)):
+            _loads(st.value, bound, found)
+            for target in st.targets if isinstance(st, ast.Assign) else [st.target]:
+                if not isinstance(target, (ast.Name, ast.Tuple, ast.List)):
+                    _loads(target, bound, found)  # x.a = ..., x[i] = ...: x is read
+            if st.value is not None:
+                for target in st.targets if isinstance(st, ast.Assign) else [st.target]:
+                    if isinstance(target, (ast.Name, ast.Tuple, ast.List)):
+                        bound |= _targets(target)
+        elif isinstance(st, ast.AugAssign):
+            _loads(st.value, bound, found)
+            found |= _targets(st.target) - bound
+        elif isinstance(st, (ast.For, ast.AsyncFor)):
+            _loads(st.iter, bound, found)
+            _statements(st.body, bound | _targets(st.target), found)
+            _statements(st.orelse, bound, found)
+        elif isinstance(st, (ast.With, ast.AsyncWith)):
+            inner = set(bound)
+            for item in st.items:
+                _loads(item.context_expr, inner, found)
+                if item.optional_vars is not None:
+                    inner |= _targets(item.optional_vars)
+            _statements(st.body, inner, found)
+        elif isinstance(st, (ast.If, ast.While)):
+            _loads(st.test, bound, found)
+            _statements(st.body, bound, found)
+            _statements(st.orelse, bound, found)
+        elif isinstance(st, ast.Try):
+            _statements(st.body, bound, found)
+            for handler in st.handlers:
+                _loads(handler.type, bound, found)
+                _statements(handler.body, bound | {handler.name} - {None}, found)
+            _statements(st.orelse, bound, found)
+            _statements(st.finalbody, bound, found)
+        elif isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            outer = [*st.decorator_list, *getattr(st, "bases", []),
+                     *(k.value for k in getattr(st, "keywords", []))]
+            if not isinstance(st, ast.ClassDef):
+                outer += [*st.args.defaults, *(d for d in st.args.kw_defaults if d)]
+            for node in outer:
+                _loads(node, bound, found)
+            bound.add(st.name)
+        elif isinstance(st, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in st.names}
+        else:
+            _loads(st, bound, found)
+
+
+def _loads(node, bound: set[str], found: set[str]) -> None:
+    """Names `node` loads in the module's own scope (nested scopes are symtable's)."""
+    if node is None:
+        return
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Name):
+            if not isinstance(n.ctx, ast.Store) and n.id not in bound:
+                found.add(n.id)
+            continue
+        if isinstance(n, ast.Lambda):
+            stack += [*n.args.defaults, *(d for d in n.args.kw_defaults if d)]
+            continue
+        if isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            stack.append(n.generators[0].iter)  # evaluated here; the rest is its scope
+            continue
+        if isinstance(n, ast.NamedExpr):
+            stack.append(n.value)
+            bound.add(n.target.id)
+            continue
+        stack.extend(ast.iter_child_nodes(n))
+
+
+def _base(node) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def may_set(source: str, modules: set[str]) -> set[str] | None:
+    """The global names whose value or object the cell may change; None when it does not
+    parse.
+
+    `modules`: the names the instructor's notebook imports; calling a function through
+    one (`np.linspace`, `plot.curves`) is not counted as changing it. A function's own
+    locals are not globals, and are left out.
+    """
+    code = python_of(source)
+    if code is None:
+        return None
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            found.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            found |= set(node.names)
+        elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(
+                node.ctx, (ast.Store, ast.Del)):
+            found.add(_base(node))
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute):  # x.fit(...), rng.normal(...)
+                found.add(_base(node.func))
+            if not (isinstance(node.func, ast.Name) and node.func.id in PURE):
+                for arg in (*node.args, *(k.value for k in node.keywords)):
+                    found.add(_base(arg))  # train(net, X) may change net
+    table = symtable.symtable(code, "<cell>", "exec")
+    globals_ = {s.get_name() for s in table.get_symbols()}
+    for scope in _nested(table):
+        globals_ |= {s.get_name() for s in scope.get_symbols()
+                     if s.is_global() or s.is_declared_global()}
+    return (found & globals_) - modules
+
+
+def cells_to_skip(nb, tagged: dict[str, str], tests: dict[str, str],
+                  modules: set[str]) -> set[int]:
+    """Indices of the submission's code cells a grading run leaves out.
+
+    `tagged`: cell id -> source of the instructor's `skip-in-grading` cells; `tests`:
+    grade_id -> the instructor's source of each test cell (what runs in its place);
+    `modules`: the names the instructor's notebook imports.
+    """
+    skip: set[int] = set()
+    needed: set[str] = set()
+    for index in range(len(nb.cells) - 1, -1, -1):
+        cell = nb.cells[index]
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if (cell.get("id") in tagged and not cell.get("metadata", {}).get("nbgrader")
+                and source.strip() == tagged[cell["id"]].strip()):
+            changed = may_set(source, modules)
+            if changed is not None and not changed & needed:
+                skip.add(index)
+                continue
+        needed |= reads(source)
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in tests:
+            needed |= reads(tests[grade_id])
+    return skip
+
+
+def tagged_cells(nb) -> dict[str, str]:
+    """cell id -> source of the notebook's code cells tagged `skip-in-grading` (cells with
+    nbgrader metadata never are: answers and tests always run)."""
+    return {cell["id"]: cell.get("source", "") for cell in nb.cells
+            if cell.get("cell_type") == "code" and cell.get("id")
+            and SKIP_TAG in cell.get("metadata", {}).get("tags", [])
+            and not cell.get("metadata", {}).get("nbgrader")}
