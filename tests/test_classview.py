@@ -115,3 +115,21 @@ def test_demo_plan_has_a_common_bug_multi_bug_students_and_clean_ones():
     two_or_more = {k for inj in planned.values()
                    for k, p in enumerate(demo.bug_plan(inj, pool)) if len(p) >= 2}
     assert len(two_or_more) >= 2
+
+
+def test_demo_plan_turns_round_the_class():
+    """Every student of the buggy pool carries some bug and gets some notebook right, and
+    the common bug does not fall to the same students in every notebook."""
+    from collections import Counter
+
+    plans = {name: demo.planned_bugs(name) for name in BUGS}
+    pool = demo.STUDENTS[2:]
+    for student in pool:
+        with_bugs = [n for n, plan in plans.items() if plan[student]]
+        assert with_bugs and len(with_bugs) < len(plans), (student, with_bugs)
+    holders = set()
+    for plan in plans.values():
+        common = Counter(b.bug for bugs in plan.values() for b in bugs).most_common(1)[0][0]
+        holders.add(frozenset(s for s, bugs in plan.items() if common in {b.bug for b in bugs}))
+    assert len(holders) > 1, holders
+    assert demo.PERFECT not in pool and demo.BLANK not in pool
