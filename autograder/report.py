@@ -72,21 +72,30 @@ def integrity_rows(course: Course) -> list[dict]:
     return rows
 
 
-def bug_summary(diagnoses: list[dict], n_students: int) -> list[dict]:
-    """Per catalogued bug: how many students made it, and in which notebooks."""
-    students, notebooks = defaultdict(set), defaultdict(set)
+def bug_summary(diagnoses: list[dict], handed_in: dict[str, set[str]]) -> list[dict]:
+    """Per catalogued bug: how many students made it, in which notebooks, and their share
+    of the students who handed in one of those notebooks (`handed_in`: assignment -> the
+    students graded on it; a student who handed in only another notebook could not have
+    made it there)."""
+    students, notebooks, assignments = defaultdict(set), defaultdict(set), defaultdict(set)
     for d in diagnoses:
         if d["bug"]:
             students[d["bug"]].add(d["student"])
             notebooks[d["bug"]].add(d["notebook"])
+            assignments[d["bug"]].add(d.get("assignment", d["notebook"]))
     try:
         from nnlab.checks._core import CATALOGUE
     except Exception:  # the checks package is broken: the summary still counts the ids
         CATALOGUE = {}
     order = sorted(students, key=lambda b: (-len(students[b]), int(b[1:])))
+    graded = {b: max(len(_graded_on(assignments[b], handed_in)), 1) for b in students}
     return [{"bug": b, "name": CATALOGUE.get(b, ("",))[0], "students": len(students[b]),
-             "share": f"{len(students[b]) / max(n_students, 1):.0%}",
+             "share": f"{len(students[b]) / graded[b]:.0%}",
              "notebooks": " ".join(sorted(notebooks[b]))} for b in order]
+
+
+def _graded_on(assignments: set[str], handed_in: dict[str, set[str]]) -> set[str]:
+    return set().union(*(handed_in.get(a, set()) for a in assignments))
 
 
 def _csv(path: Path, rows: list[dict], fields: list[str]) -> Path:
@@ -126,14 +135,18 @@ def _points(value) -> str:
 
 def grade_table(grades: list[dict]) -> str:
     """One row per student, one column per notebook ("score/max", "missing" or "error"),
-    and the problems the grader recorded; `*` marks a score with a problem beside it."""
+    and the problems the grader recorded; `*` marks a score with a problem beside it.
+    Students who handed in the most notebooks come first (the class before the one-off
+    submissions), by name within."""
     assignments = list(dict.fromkeys(r["assignment"] for r in grades))
     short = {a: a.split("_", 1)[0] for a in assignments}
     by_student: dict[str, dict] = defaultdict(dict)
     for r in grades:
         by_student[r["student"]][r["assignment"]] = r
     lines = [["student", *short.values(), "problems"]]
-    for student, row in by_student.items():
+    handed = {s: sum(r["status"] != "missing" for r in row.values())
+              for s, row in by_student.items()}
+    for student, row in sorted(by_student.items(), key=lambda kv: (-handed[kv[0]], kv[0])):
         cells, problems = [], []
         for a in assignments:
             r = row.get(a, {"status": "missing"})
@@ -160,7 +173,11 @@ def write(course: Course, echo=print) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     grades, diags, flags = grade_rows(course), diagnosis_rows(course), integrity_rows(course)
     students = sorted({r["student"] for r in grades})
-    summary = bug_summary(diags, len(students))
+    handed_in = defaultdict(set)
+    for r in grades:
+        if r["status"] != "missing":
+            handed_in[r["assignment"]].add(r["student"])
+    summary = bug_summary(diags, handed_in)
     paths = {
         "grades": _csv(out / "grades.csv", grades, list(grades[0]) if grades else ["student"]),
         "diagnoses": _csv(out / "diagnoses.csv", diags,

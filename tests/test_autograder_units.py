@@ -227,10 +227,14 @@ def test_the_bug_summary_counts_students_not_cells():
                  {"student": "a", "notebook": "01", "bug": "B18"},
                  {"student": "b", "notebook": "00", "bug": "B18"},
                  {"student": "b", "notebook": "00", "bug": "B17"},
-                 {"student": "c", "notebook": "00", "bug": ""}]
-    summary = report.bug_summary(diagnoses, n_students=4)
+                 {"student": "c", "notebook": "00", "bug": ""},
+                 {"student": "e", "notebook": "02", "bug": "B5"}]
+    # the share is of the students who handed in a notebook the bug was found in: e, who
+    # handed in 02 only, counts for B5 and not for B18
+    handed_in = {"00": {"a", "b", "c", "d"}, "01": {"a"}, "02": {"a", "e"}}
+    summary = report.bug_summary(diagnoses, handed_in)
     assert [(r["bug"], r["students"], r["share"], r["notebooks"]) for r in summary] == [
-        ("B18", 2, "50%", "00 01"), ("B17", 1, "25%", "00")]
+        ("B18", 2, "50%", "00 01"), ("B5", 1, "50%", "02"), ("B17", 1, "25%", "00")]
 
 
 def test_every_fixture_scenario_is_one_the_sample_module_makes():
