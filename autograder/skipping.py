@@ -16,11 +16,12 @@ submission, and a cell is left out only when
   function's own locals aside); a cell that reaches names dynamically (`globals()`,
   `eval`, `get_ipython`, ...) or does not parse counts every word in it as read.
 
-So a student whose `train_a` reads the `patient_a` a demonstration made keeps that
+So a student whose `train_xor` reads the global `X, y` a demonstration made keeps that
 demonstration running. What the rule cannot see is a demonstration that changes state no
 name shows (numpy's global random state, a module's attribute through a function): the
-instructor tags only cells that do not, and `tests/test_skipping.py` grades the real course
-both ways and compares every test cell's verdict.
+instructor tags only cells that do not. `tests/test_skipping.py` checks the rule and that
+every tag of the course takes effect; `tests/test_course_e2e.py` grades the real course
+both ways and compares every verdict and diagnosis.
 """
 
 from __future__ import annotations
