@@ -38,7 +38,7 @@ def _parse(source: str):
     lines = [ln for ln in source.split("\n") if not ln.lstrip().startswith(("%", "!"))]
     try:
         return ast.parse("\n".join(lines))
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError, ValueError):  # a crafted cell too
         return ast.Module(body=[], type_ignores=[])
 
 

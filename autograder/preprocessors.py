@@ -122,10 +122,7 @@ class JudgedExecute(Execute):
         self._oracle, self._stopped, self._stub_count = None, None, 0
         self._instructor = (self._read_instructor(nb, resources)
                             if self.judged or self.skip_tagged else None)
-        self._skip = (skipping.cells_to_skip(nb, self._instructor.skippable,
-                                             self._instructor.tests,
-                                             set(self._instructor.imports))
-                      if self.skip_tagged else set())
+        self._skip = self._cells_to_skip(nb) if self.skip_tagged else set()
         timer = threading.Timer(self.submission_timeout, self._out_of_time)
         timer.daemon = True
         timer.start()
@@ -210,6 +207,15 @@ class JudgedExecute(Execute):
         # After nbgrader's OverwriteCells, graded and locked cells hold the gradebook's text.
         return Instructor.from_notebook(nb, trusted=lambda c: bool(
             c.get("metadata", {}).get("nbgrader", {}).get("locked") or is_test_cell(c)))
+
+    def _cells_to_skip(self, nb) -> set[int]:
+        """The tagged demonstrations this submission lets grading leave out (none when
+        the analysis itself fails: every cell then runs, as nbgrader would)."""
+        try:
+            return skipping.cells_to_skip(nb, self._instructor.skippable,
+                                          self._instructor.tests, set(self._instructor.imports))
+        except Exception:  # noqa: BLE001 - running everything is always a right answer
+            return set()
 
     def _course_source(self, resources) -> Path | None:
         info = resources.get("nbgrader", {}) or {}

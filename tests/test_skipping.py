@@ -14,7 +14,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.judge import Instructor
-from autograder.skipping import SKIP_TAG, cells_to_skip, may_set, reads, tagged_cells
+from autograder.skipping import SKIP_TAG, WORD, cells_to_skip, may_set, reads, tagged_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
@@ -151,3 +151,16 @@ def test_every_cell_the_course_tags_is_left_out_of_a_perfect_run(name):
     left_out = {nb.cells[i].get("id") for i in cells_to_skip(
         nb, instructor.skippable, instructor.tests, set(instructor.imports))}
     assert left_out == set(tags), f"tagged but run: {sorted(set(tags) - left_out)}"
+
+
+def test_a_crafted_cell_is_read_by_its_words_and_never_breaks_the_analysis():
+    """The analysis runs in the grader on the student's cells: a cell too long to parse
+    cheaply, or one that sends the parser into recursion, counts every word as read."""
+    long_cell = "z = " + " + ".join(f"a{i}" for i in range(5_000)) + "\npatient.X"
+    assert reads(long_cell) == set(WORD.findall(long_cell))
+    deep = "x = " + "-" * 100_000 + "patient"
+    assert "patient" in reads(deep)
+    mine = answer("def train(seed):\n    return seed", "train")
+    for crafted in (long_cell, deep):
+        assert skipped([SETUP, SHOW, answer(crafted, "train"), SWEEP],
+                       instructor_cells=[SETUP, SHOW, mine, SWEEP]) == ["sweep"]
