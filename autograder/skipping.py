@@ -46,30 +46,31 @@ WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LONGEST = 20_000
 
 
-def python_of(source: str) -> str | None:
-    """The cell as plain Python (IPython's magics and shell escapes turned into calls),
-    or None when it does not parse."""
+def _parsed(source: str) -> tuple[str, ast.Module] | None:
+    """The cell as plain Python (IPython's magics and shell escapes turned into calls) and
+    its tree, or None when it is too long to read cheaply or does not parse."""
+    if len(source) > LONGEST:
+        return None
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
         code = TransformerManager().transform_cell(source)
-        ast.parse(code)
-    except Exception:
+        return code, ast.parse(code)
+    except Exception:  # SyntaxError, RecursionError on a crafted cell
         return None
-    return code
 
 
 def reads(source: str) -> set[str]:
     """Every global name the cell may read before it binds it itself (a superset)."""
     words = set(WORD.findall(source))
-    code = python_of(source) if len(source) <= LONGEST else None
-    if code is None or words & DYNAMIC:
+    parsed = _parsed(source)
+    if parsed is None or words & DYNAMIC:
         return words
     try:
-        table = symtable.symtable(code, "<cell>", "exec")
+        table = symtable.symtable(parsed[0], "<cell>", "exec")
         found: set[str] = set()
-        _statements(ast.parse(code).body, set(), found)
-    except Exception:  # SyntaxError, RecursionError on a crafted cell: every word counts
+        _statements(parsed[1].body, set(), found)
+    except Exception:  # RecursionError on a crafted cell: every word counts
         return words
     for scope in _nested(table):  # functions, classes, lambdas, comprehensions
         found |= {s.get_name() for s in scope.get_symbols()
@@ -180,11 +181,12 @@ def may_set(source: str, modules: set[str]) -> set[str] | None:
     one (`np.linspace`, `plot.curves`) is not counted as changing it. A function's own
     locals are not globals, and are left out.
     """
-    code = python_of(source)
-    if code is None:
+    parsed = _parsed(source)
+    if parsed is None:
         return None
+    code, tree = parsed
     found: set[str] = set()
-    for node in ast.walk(ast.parse(code)):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             found.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
