@@ -86,8 +86,17 @@ def _nested(table):
         yield scope
 
 
-def _targets(node) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+def _binds(target, bound: set[str], found: set[str]) -> set[str]:
+    """The names an assignment target binds; what it reads (`x` of `x.a`, `c` and `i` of
+    `c[i]`, also inside a tuple) goes to `found`."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_binds(t, bound, found) for t in target.elts))
+    if isinstance(target, ast.Starred):
+        return _binds(target.value, bound, found)
+    _loads(target, bound, found)
+    return set()
 
 
 def _statements(body, bound: set[str], found: set[str]) -> None:
@@ -97,26 +106,27 @@ def _statements(body, bound: set[str], found: set[str]) -> None:
     for st in body:
         if isinstance(st, (ast.Assign, ast.AnnAssign)):
             _loads(st.value, bound, found)
-            for target in st.targets if isinstance(st, ast.Assign) else [st.target]:
-                if not isinstance(target, (ast.Name, ast.Tuple, ast.List)):
-                    _loads(target, bound, found)  # x.a = ..., x[i] = ...: x is read
-            if st.value is not None:
-                for target in st.targets if isinstance(st, ast.Assign) else [st.target]:
-                    if isinstance(target, (ast.Name, ast.Tuple, ast.List)):
-                        bound |= _targets(target)
+            names = set().union(*(_binds(t, bound, found) for t in (
+                st.targets if isinstance(st, ast.Assign) else [st.target])))
+            if st.value is not None:  # `x: int` alone binds nothing
+                bound |= names
         elif isinstance(st, ast.AugAssign):
             _loads(st.value, bound, found)
-            found |= _targets(st.target) - bound
+            if isinstance(st.target, ast.Name):  # x += 1 reads x, then x is bound
+                found |= {st.target.id} - bound
+                bound.add(st.target.id)
+            else:
+                _loads(st.target, bound, found)
         elif isinstance(st, (ast.For, ast.AsyncFor)):
             _loads(st.iter, bound, found)
-            _statements(st.body, bound | _targets(st.target), found)
+            _statements(st.body, bound | _binds(st.target, bound, found), found)
             _statements(st.orelse, bound, found)
         elif isinstance(st, (ast.With, ast.AsyncWith)):
             inner = set(bound)
             for item in st.items:
                 _loads(item.context_expr, inner, found)
                 if item.optional_vars is not None:
-                    inner |= _targets(item.optional_vars)
+                    inner |= _binds(item.optional_vars, inner, found)
             _statements(st.body, inner, found)
         elif isinstance(st, (ast.If, ast.While)):
             _loads(st.test, bound, found)

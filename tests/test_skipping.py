@@ -56,6 +56,10 @@ SWEEP = demo("runs = [train(s) for s in range(8)]\nprint(np.mean(runs))", "sweep
 def test_reads_counts_a_name_loaded_before_the_cell_binds_it():
     assert reads("y = x + 1\nprint(y)") == {"x", "print"}
     assert "x" in reads("x += 1")
+    # a target that is not a bare name reads its object, inside a tuple too
+    assert reads("a, x.b = 1, 2") == {"x"}
+    assert reads("a, (b, c[i]) = f()") == {"f", "c", "i"}
+    assert reads("for x.k in r:\n    pass") == {"r", "x"}
     assert "i" not in reads("for i in range(3):\n    print(i)")
     assert "i" in reads("for i in []:\n    pass\nprint(i)")  # an empty loop binds nothing
     assert "t" in reads("if flag:\n    t = 1\nprint(t)")
